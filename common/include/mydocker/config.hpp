@@ -1,0 +1,43 @@
+/// @file
+/// @brief RunConfig: everything `run` was asked to do, as plain data.
+///
+/// The driver fills it from the command line (each lab's flags parsed by that lab's
+/// own code), then the run pipeline (container.hpp) carries it out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mydocker {
+
+/// The resource limits of labs 03 and 04, already parsed and checked. Unset means no limit.
+struct ResourceLimits {
+    std::optional<double> cpus;               ///< --cpus: CPUs worth of time per period
+    std::optional<std::uint64_t> cpuShares;   ///< --cpu-shares: v1 weight (2..262144)
+    std::optional<std::string> cpusetCpus;    ///< --cpuset-cpus: a checked CPU list ("0-1,3")
+    std::optional<std::int64_t> pidsLimit;    ///< --pids-limit: most tasks at once
+    std::optional<std::uint64_t> memoryBytes; ///< -m/--memory: bytes of RAM, swap excluded
+
+    /// True when at least one limit is set.
+    bool any() const {
+        return cpus || cpuShares || cpusetCpus || pidsLimit || memoryBytes;
+    }
+};
+
+/// One `run`, as asked for on the command line.
+struct RunConfig {
+    std::string root;                   ///< --root: the runtime's state directory
+    std::string id;                     ///< the container's id: 64 hex digits
+    std::string hostname;               ///< --hostname, or the short id by default
+    std::string rootfs;                 ///< --rootfs (lab 02): empty means the host's root
+    ResourceLimits limits;              ///< labs 03 and 04
+    std::vector<std::string> command;   ///< CMD and its arguments
+    std::vector<std::string> env;       ///< the container's environment, KEY=VALUE
+};
+
+/// The first 12 hex digits of an id, as `docker ps` shows it.
+inline std::string shortId(const std::string& id) { return id.substr(0, 12); }
+
+}  // namespace mydocker

@@ -1,0 +1,104 @@
+/// @file
+/// @brief The kit's error types: one message, a chain of context, printed as one line.
+///
+/// Every failing syscall becomes a SysError naming the call and its argument; every
+/// layer on the way up may add what it was doing (withContext), and `main` prints
+/// the whole chain once: `lab02: error: preparing the root: pivot_root(/x): Invalid argument`.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+#include <stdexcept>
+
+namespace mydocker {
+
+/// Base of every error the runtime reports. what() is the whole chain, outermost first.
+class Error : public std::exception {
+public:
+    explicit Error(std::string message) : message_(std::move(message)) { rebuild(); }
+
+    /// Adds what the caller was doing when the error happened (outermost last added).
+    Error& addContext(std::string context);
+
+    /// The one-line message: "context: context: message".
+    const char* what() const noexcept override { return line_.c_str(); }
+
+    /// The innermost message, without context.
+    const std::string& message() const noexcept { return message_; }
+
+    /// The exit code `main` returns for this error (125: the runtime failed).
+    virtual int exitCode() const noexcept { return 125; }
+
+private:
+    void rebuild();
+    std::string message_;
+    std::vector<std::string> context_;  // innermost first
+    std::string line_;
+};
+
+/// A failed system call: captures errno at construction.
+/// Printed as `call(arg): strerror (ENAME)`, e.g. `mount(/proc): Operation not permitted (EPERM)`.
+class SysError : public Error {
+public:
+    /// @param call the syscall or library function that failed
+    /// @param arg  its most telling argument (a path, a pid), or empty
+    explicit SysError(std::string_view call, std::string_view arg = {});
+    /// Same, with an explicit errno (for calls that return it instead of setting it).
+    SysError(int err, std::string_view call, std::string_view arg = {});
+
+    /// The errno the call failed with.
+    int code() const noexcept { return errno_; }
+
+private:
+    int errno_;
+};
+
+/// Invalid input from the user: a bad flag value, a missing directory. Exit 125.
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
+/// CMD could not be executed: exit 127 when not found, 126 otherwise (as `docker run`).
+class ExecError : public Error {
+public:
+    /// @param exitCode 126 or 127
+    ExecError(int exitCode, std::string message) : Error(std::move(message)), code_(exitCode) {}
+    int exitCode() const noexcept override { return code_; }
+
+private:
+    int code_;
+};
+
+/// Raised by the skeleton where the student has not written the code yet.
+class TodoError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Marks unfinished student code: throws TodoError with `what`, e.g.
+/// `todo("lab01: TODO set the hostname with sethostname(2)", name)`.
+/// The extra arguments are the parameters the missing code will use; naming them
+/// here keeps the skeleton free of unused-parameter warnings.
+template <class... Unused>
+[[noreturn]] void todo(std::string_view what, const Unused&... /*unused*/) {
+    throw TodoError(std::string(what));
+}
+
+/// The symbolic name of an errno value ("ENOENT"), or its number if unknown.
+std::string errnoName(int err);
+
+/// Runs `body`; if it throws an Error, adds `context` to it and rethrows.
+template <class Body>
+decltype(auto) withContext(std::string_view context, Body&& body) {
+    try {
+        return std::forward<Body>(body)();
+    } catch (Error& e) {
+        e.addContext(std::string(context));
+        throw;
+    }
+}
+
+}  // namespace mydocker

@@ -1,0 +1,27 @@
+// Lab 01: clone(2) a child into new namespaces, held at a sync pipe until released.
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "mydocker/error.hpp"
+#include "mydocker/namespaces.hpp"
+
+namespace mydocker::ns {
+
+int containerCloneFlags() {
+    todo("lab01: TODO choose the clone(2) namespace flags");
+}
+
+Child spawnChild(int flags, const std::function<int()>& body) {
+    todo("lab01: TODO clone(2) the child, held on a sync pipe", flags, body);
+}
+
+void release(Child& child) {
+    todo("lab01: TODO release the child through the sync pipe", child);
+}
+
+}  // namespace mydocker::ns

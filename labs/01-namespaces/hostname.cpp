@@ -1,0 +1,19 @@
+// Lab 01: the container's hostname, in its own UTS namespace.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/namespaces.hpp"
+
+namespace mydocker::ns {
+
+void validateHostname(std::string_view name) {
+    todo("lab01: TODO check the hostname (length, characters)", name);
+}
+
+void setHostname(std::string_view name) {
+    todo("lab01: TODO set the hostname with sethostname(2)", name);
+}
+
+}  // namespace mydocker::ns

@@ -1,0 +1,13 @@
+// Lab 01: a /proc of the container's own, in its own mount namespace.
+#include <sys/mount.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/namespaces.hpp"
+
+namespace mydocker::ns {
+
+void remountProc() {
+    todo("lab01: TODO make mounts private, then mount a new /proc");
+}
+
+}  // namespace mydocker::ns

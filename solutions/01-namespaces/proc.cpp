@@ -1,0 +1,26 @@
+// Lab 01: a /proc of the container's own, in its own mount namespace.
+#include <sys/mount.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/namespaces.hpp"
+
+namespace mydocker::ns {
+
+void remountProc() {
+    // BEGIN SOLUTION: todo("lab01: TODO make mounts private, then mount a new /proc");
+    // The new mount namespace starts as a copy of the host's, with the same propagation:
+    // on a systemd host "/" is shared, and a mount here would appear on the host too.
+    // Make everything private first (MS_REC: every mount below "/" as well).
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        throw SysError("mount", "/ (make private)");
+    }
+    // A procfs mounted from inside the new PID namespace shows only that namespace:
+    // CMD is PID 1 and `ps` lists only the container's processes.
+    constexpr unsigned long kProcFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (::mount("proc", "/proc", "proc", kProcFlags, nullptr) != 0) {
+        throw SysError("mount", "/proc");
+    }
+    // END SOLUTION
+}
+
+}  // namespace mydocker::ns
