@@ -25,6 +25,9 @@
 #if MYDOCKER_LAB >= 3
 #include "mydocker/cgroups.hpp"
 #endif
+#if MYDOCKER_LAB >= 4
+#include "mydocker/memory.hpp"
+#endif
 
 #ifndef MYDOCKER_LAB
 #error "the driver is compiled once per lab, with MYDOCKER_LAB set to its number"
@@ -93,7 +96,7 @@ RunConfig buildRunConfig(const std::string& root, const RunFlags& flags) {
     if (flags.pidsLimit) config.limits.pidsLimit = cgroups::parsePidsLimit(*flags.pidsLimit);
 #endif
 #if MYDOCKER_LAB >= 4
-    if (flags.memory) config.limits.memoryBytes = cgroups::parseMemorySize(*flags.memory);
+    if (flags.memory) config.limits.memoryBytes = memory::parseMemorySize(*flags.memory);
 #endif
     return config;
 }

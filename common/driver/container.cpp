@@ -4,6 +4,7 @@
 //   ------                                  ----------------------
 //   record the container's state
 //   create its cgroup, apply limits   (03)
+//   apply the memory limit            (04)
 //   clone the child ------------------->    block on the sync pipe
 //   put the child in the cgroup       (03)
 //   release the child ----------------->    set up the root: /proc, or --rootfs (01, 02)
@@ -38,6 +39,9 @@
 #endif
 #if MYDOCKER_LAB >= 3
 #include "mydocker/cgroups.hpp"
+#endif
+#if MYDOCKER_LAB >= 4
+#include "mydocker/memory.hpp"
 #endif
 
 namespace mydocker::driver {
@@ -155,6 +159,12 @@ int runContainer(const RunConfig& config) {
                               [&] { return cgroups::createForContainer(config.id, config.limits); });
     ScopeGuard removeCgroup([&] { cgroup->destroy(); });
 #endif
+#if MYDOCKER_LAB >= 4
+    if (config.limits.memoryBytes) {
+        withContext("limiting memory",
+                    [&] { memory::applyMemoryLimit(*cgroup, *config.limits.memoryBytes); });
+    }
+#endif
 
     // 3. The child, in new namespaces, held at its sync point.
     Pipe report = makePipe();
@@ -198,7 +208,7 @@ int runContainer(const RunConfig& config) {
 #if MYDOCKER_LAB >= 4
     // 7. Ask the cgroup, not the exit status, whether the kernel's OOM killer struck:
     //    a SIGKILL looks the same whoever sent it.
-    if (cgroup->oomKilled()) {
+    if (withContext("reading the OOM kill count", [&] { return memory::oomKilled(*cgroup); })) {
         state.oomKilled = true;
         log::write(log::Level::error, "container was OOM-killed");
         exitCode = 137;

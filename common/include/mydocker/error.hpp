@@ -17,6 +17,7 @@ namespace mydocker {
 /// Base of every error the runtime reports. what() is the whole chain, outermost first.
 class Error : public std::exception {
 public:
+    /// An error whose innermost message is `message`, without context yet.
     explicit Error(std::string message) : message_(std::move(message)) { rebuild(); }
 
     /// Adds what the caller was doing when the error happened (outermost last added).
@@ -58,6 +59,7 @@ private:
 /// Invalid input from the user: a bad flag value, a missing directory. Exit 125.
 class UsageError : public Error {
 public:
+    /// Same constructor as Error: the message names the input and what is wrong with it.
     using Error::Error;
 };
 
@@ -65,6 +67,7 @@ public:
 class ExecError : public Error {
 public:
     /// @param exitCode 126 or 127
+    /// @param message  what could not be executed, and why
     ExecError(int exitCode, std::string message) : Error(std::move(message)), code_(exitCode) {}
     int exitCode() const noexcept override { return code_; }
 
@@ -75,6 +78,7 @@ private:
 /// Raised by the skeleton where the student has not written the code yet.
 class TodoError : public Error {
 public:
+    /// Same constructor as Error: the message names the TODO.
     using Error::Error;
 };
 

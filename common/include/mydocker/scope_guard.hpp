@@ -21,6 +21,7 @@ class ScopeGuard {
 public:
     /// Registers `undo` to run at scope exit.
     explicit ScopeGuard(std::function<void()> undo) : undo_(std::move(undo)) {}
+    /// Takes over `other`'s action; `other` will do nothing.
     ScopeGuard(ScopeGuard&& other) noexcept : undo_(std::exchange(other.undo_, nullptr)) {}
     ScopeGuard(const ScopeGuard&) = delete;
     ScopeGuard& operator=(const ScopeGuard&) = delete;

@@ -14,7 +14,9 @@ public:
     UniqueFd() = default;
     /// Takes ownership of `fd` (may be -1).
     explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    /// Takes over `other`'s descriptor; `other` is left empty.
     UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    /// Closes the held descriptor, then takes over `other`'s.
     UniqueFd& operator=(UniqueFd&& other) noexcept {
         if (this != &other) reset(other.release());
         return *this;

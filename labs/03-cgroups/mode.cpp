@@ -1,0 +1,32 @@
+// Lab 03: which of the three cgroup modes the host runs, told by filesystem types.
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
+#include <fmt/format.h>
+
+#include "mydocker/cgroups.hpp"
+#include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
+
+namespace mydocker::cgroups {
+
+std::string_view modeName(Mode mode) {
+    switch (mode) {
+        case Mode::legacy: return "legacy";
+        case Mode::hybrid: return "hybrid";
+        case Mode::unified: return "unified";
+    }
+    return "unknown";
+}
+
+Mode detectMode(const std::string& root) {
+    todo("lab03: TODO detect the cgroup mode with statfs(2) of the root and root/unified", root);
+}
+
+Mode hostMode() {
+    // The mode cannot change while the runtime runs: detect it once (crun caches it too).
+    static const Mode mode = detectMode(kDefaultRoot);
+    return mode;
+}
+
+}  // namespace mydocker::cgroups

@@ -1,0 +1,17 @@
+// Lab 04: -m/--memory SIZE, parsed as Docker does: digits and a unit, at least 6m.
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/memory.hpp"
+
+namespace mydocker::memory {
+
+std::uint64_t parseMemorySize(std::string_view text) {
+    todo("lab04: TODO parse the memory size (b, k, m, g; at least 6m)", text);
+}
+
+}  // namespace mydocker::memory

@@ -1,0 +1,152 @@
+// Lab 02: carry out the plan of the container's root (plan.cpp), step by step.
+//
+// applyPlan() is the only place that calls mount(2), pivot_root(2), umount2(2),
+// mknod(2) and symlink(2). Each call is checked, and a failure names the call, its
+// target and the step it belonged to:
+//   lab02: error: preparing the root filesystem: mount proc on /proc (nosuid,nodev,noexec):
+//   mount(/proc): Operation not permitted (EPERM)
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/log.hpp"
+#include "mydocker/rootfs.hpp"
+
+namespace mydocker::rootfs {
+namespace {
+
+// BEGIN SOLUTION
+/// mount(2) wants NULL, not "", for the arguments a step leaves out.
+const char* orNull(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
+// END SOLUTION
+
+void mountStep(const MountStep& step) {
+    // BEGIN SOLUTION: todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
+    if (::mount(orNull(step.source), step.target.c_str(), orNull(step.fstype), step.flags,
+                orNull(step.data)) != 0) {
+        throw SysError("mount", step.target);
+    }
+    // END SOLUTION
+}
+
+void pivotRoot(const MountStep& step) {
+    // BEGIN SOLUTION: todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
+    if (::chdir(step.target.c_str()) != 0) throw SysError("chdir", step.target);
+    // pivot_root(".", ".") (pivot_root(2), NOTES): the new root becomes "/" and the old
+    // root is stacked on top of it, so no directory for it has to be made in (and
+    // removed from) the rootfs. glibc has no wrapper for this call.
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) throw SysError("pivot_root", step.target);
+    // END SOLUTION
+}
+
+void detachOldRoot(const MountStep& step) {
+    // BEGIN SOLUTION: todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
+    // "." is the top of the stack on "/": the old root. It has the host's /proc, /sys,
+    // /dev... mounted below it, which a plain umount refuses (EBUSY); MNT_DETACH takes
+    // the whole tree out of this namespace at once.
+    if (::umount2(".", MNT_DETACH) != 0) throw SysError("umount2", "old root");
+    // Our working directory may still be in the detached tree: start from the new "/".
+    if (::chdir(step.target.c_str()) != 0) throw SysError("chdir", step.target);
+    // END SOLUTION
+}
+
+void makeDir(const MountStep& step) {
+    // A mount point the rootfs already has is fine; anything else in its way is an error
+    // the mount(2) on it will report.
+    if (::mkdir(step.target.c_str(), step.mode) != 0 && errno != EEXIST) {
+        throw SysError("mkdir", step.target);
+    }
+}
+
+void makeNode(const MountStep& step) {
+    // BEGIN SOLUTION: todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    if (::mknod(step.target.c_str(), S_IFCHR | step.mode, makedev(step.major, step.minor)) != 0) {
+        throw SysError("mknod", step.target);
+    }
+    // mknod(2) applies the umask (usually 022): 0666 would become 0644. Set it exactly.
+    if (::chmod(step.target.c_str(), step.mode) != 0) throw SysError("chmod", step.target);
+    // END SOLUTION
+}
+
+void makeSymlink(const MountStep& step) {
+    if (::symlink(step.source.c_str(), step.target.c_str()) != 0) {
+        throw SysError("symlink", step.target);
+    }
+}
+
+void applyStep(const MountStep& step) {
+    switch (step.kind) {
+        case StepKind::mount: return mountStep(step);
+        case StepKind::pivotRoot: return pivotRoot(step);
+        case StepKind::detachOldRoot: return detachOldRoot(step);
+        case StepKind::makeDir: return makeDir(step);
+        case StepKind::makeNode: return makeNode(step);
+        case StepKind::symlink: return makeSymlink(step);
+    }
+    throw Error(fmt::format("unknown step kind {}", static_cast<int>(step.kind)));
+}
+
+/// The MS_* flags a plan uses, by the names mount(8) and mountinfo show.
+std::string flagNames(unsigned long flags) {
+    static constexpr struct {
+        unsigned long flag;
+        const char* name;
+    } kNames[] = {
+        {MS_RDONLY, "ro"},       {MS_NOSUID, "nosuid"}, {MS_NODEV, "nodev"},
+        {MS_NOEXEC, "noexec"},   {MS_STRICTATIME, "strictatime"},
+    };
+    std::string names;
+    for (const auto& [flag, name] : kNames) {
+        if ((flags & flag) != 0) names += names.empty() ? name : fmt::format(",{}", name);
+    }
+    return names;
+}
+
+}  // namespace
+
+std::string describe(const MountStep& step) {
+    switch (step.kind) {
+        case StepKind::mount: {
+            const char* recursive = (step.flags & MS_REC) != 0 ? "recursively " : "";
+            if ((step.flags & MS_PRIVATE) != 0) {
+                return fmt::format("make {} {}private", step.target, recursive);
+            }
+            if ((step.flags & MS_BIND) != 0) {
+                return fmt::format("{}bind-mount {} on {}", recursive, step.source, step.target);
+            }
+            std::string options = flagNames(step.flags);
+            if (!step.data.empty()) options += options.empty() ? step.data : "," + step.data;
+            return fmt::format("mount {} on {}{}", step.fstype, step.target,
+                               options.empty() ? "" : " (" + options + ")");
+        }
+        case StepKind::pivotRoot: return fmt::format("pivot_root into {}", step.target);
+        case StepKind::detachOldRoot: return "detach the old root";
+        case StepKind::makeDir: return fmt::format("create directory {}", step.target);
+        case StepKind::makeNode:
+            return fmt::format("create device {} ({}:{}, mode {:04o})", step.target, step.major,
+                               step.minor, step.mode);
+        case StepKind::symlink: return fmt::format("link {} -> {}", step.target, step.source);
+    }
+    return "unknown step";
+}
+
+void applyPlan(const std::vector<MountStep>& plan) {
+    for (const MountStep& step : plan) {
+        const std::string what = describe(step);
+        log::debug("rootfs: {}", what);
+        withContext(what, [&] { applyStep(step); });
+    }
+}
+
+void enterRootfs(const std::string& rootfs) { applyPlan(planRootfs(rootfs)); }
+
+}  // namespace mydocker::rootfs

@@ -1,0 +1,154 @@
+// Lab 03: the cgroup v2 implementation (unified hosts): one directory, below ancestors
+// that hand their controllers down through cgroup.subtree_control.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "mydocker/cgroups.hpp"
+#include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
+#include "mydocker/scope_guard.hpp"
+
+namespace mydocker::cgroups {
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+/// The controllers listed in a space-separated cgroup file (`cgroup.controllers`).
+std::vector<std::string> controllersIn(const std::string& file) {
+    return splitList(readLine(file), ' ');
+}
+
+}  // namespace
+
+V2Cgroup::V2Cgroup(std::string root, std::string path)
+    : root_(std::move(root)), path_(std::move(path)) {}
+
+bool V2Cgroup::hasController(std::string_view controller) const {
+    // A v2 cgroup has the controllers its parent enabled for it, listed in its own
+    // cgroup.controllers (which exists only once the cgroup does).
+    const std::string file = joinPath(joinPath(root_, path_), "cgroup.controllers");
+    return pathExists(file) && contains(controllersIn(file), controller);
+}
+
+std::string V2Cgroup::directory(std::string_view controller) const {
+    if (!hasController(controller)) {
+        throw Error(fmt::format("no {} cgroup controller for {} (not enabled by its parent, "
+                                "or not offered by this host)",
+                                controller, joinPath(root_, path_)));
+    }
+    return joinPath(root_, path_);
+}
+
+// BEGIN SOLUTION
+namespace {
+
+/// Lets the children of cgroup `dir` use those of kV2Controllers that `dir` has itself,
+/// with one write of "+cpu +memory ..." to its cgroup.subtree_control (runc's way).
+/// Asking for a controller that `dir` lacks would fail the whole write with ENOENT.
+void enableControllers(const std::string& dir) {
+    const std::vector<std::string> available = controllersIn(joinPath(dir, "cgroup.controllers"));
+    const std::string subtreeControl = joinPath(dir, "cgroup.subtree_control");
+    const std::vector<std::string> enabled = controllersIn(subtreeControl);
+    std::string request;
+    for (const std::string_view controller : kV2Controllers) {
+        if (!contains(available, controller) || contains(enabled, controller)) continue;
+        request += fmt::format("{}+{}", request.empty() ? "" : " ", controller);
+    }
+    if (!request.empty()) writeFile(subtreeControl, request);
+}
+
+}  // namespace
+// END SOLUTION
+
+void V2Cgroup::create() {
+    // BEGIN SOLUTION: todo("lab03: TODO create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
+    std::vector<std::string> made;  // what this call made, removed again if it fails
+    ScopeGuard removeMade([&] {
+        for (auto it = made.rbegin(); it != made.rend(); ++it) removeIfUnused(*it);
+    });
+    // Top-down: a controller reaches mydocker/<id> only if the root enabled it for
+    // mydocker/ and mydocker/ enabled it for its children. The "no internal processes"
+    // rule forbids processes in a cgroup that enables controllers for its children:
+    // mydocker/ stays empty, only the leaves hold processes (the root is exempt).
+    std::string dir = root_;
+    for (const std::string& level : splitList(path_, '/')) {
+        enableControllers(dir);
+        dir = joinPath(dir, level);
+        if (makeCgroupDir(dir)) made.push_back(dir);
+    }
+    removeMade.dismiss();
+    // END SOLUTION
+}
+
+void V2Cgroup::applyLimits(const ResourceLimits& limits) {
+    // BEGIN SOLUTION: todo("lab03: TODO write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
+    if (limits.cpus) {
+        // v2 puts quota and period in one file: "50000 100000" is half a CPU.
+        write("cpu", "cpu.max",
+              fmt::format("{} {}", cfsQuotaMicros(*limits.cpus), kCfsPeriodMicros));
+    }
+    if (limits.cpuShares) {
+        // v2 has weights 1..10000 (default 100) where v1 had shares 2..262144 (1024).
+        write("cpu", "cpu.weight", std::to_string(cpuWeightFromShares(*limits.cpuShares)));
+    }
+    if (limits.cpusetCpus) {
+        // Unlike v1, an empty cpuset.cpus or cpuset.mems means "the parent's": only the
+        // CPUs asked for need writing.
+        write("cpuset", "cpuset.cpus", *limits.cpusetCpus);
+    }
+    if (limits.pidsLimit) {
+        write("pids", "pids.max", std::to_string(*limits.pidsLimit));
+    }
+    // END SOLUTION
+}
+
+void V2Cgroup::attach(pid_t pid) {
+    // BEGIN SOLUTION: todo("lab03: TODO write the pid to the cgroup's cgroup.procs", pid);
+    // One hierarchy: one write moves the process (all its threads) under every controller.
+    writeFile(joinPath(joinPath(root_, path_), "cgroup.procs"), std::to_string(pid));
+    // END SOLUTION
+}
+
+Usage V2Cgroup::usage() const {
+    // BEGIN SOLUTION: todo("lab03: TODO read usage_usec of cpu.stat and pids.current");
+    Usage usage;
+    // cpu.stat is a core file in v2: it has usage_usec even without the cpu controller.
+    const auto stat = parseFlatKeyed(readFile(joinPath(joinPath(root_, path_), "cpu.stat")));
+    if (const auto found = stat.find("usage_usec"); found != stat.end()) {
+        usage.cpuMicros = found->second;
+    }
+    if (hasController("pids")) usage.tasks = std::stoull(read("pids", "pids.current"));
+    return usage;
+    // END SOLUTION
+}
+
+void V2Cgroup::killAll() {
+    // BEGIN SOLUTION: todo("lab03: TODO kill every process: cgroup.kill, or each pid of cgroup.procs");
+    const std::string dir = joinPath(root_, path_);
+    const std::string kill = joinPath(dir, "cgroup.kill");
+    // Linux 5.14+: one write kills the whole cgroup at once, so nothing can fork away
+    // meanwhile. Older kernels: signal each process listed.
+    if (pathExists(kill)) {
+        writeFile(kill, "1");
+    } else {
+        killProcs(dir);
+    }
+    // END SOLUTION
+}
+
+void V2Cgroup::destroy() {
+    // BEGIN SOLUTION: todo("lab03: TODO remove the v2 cgroup directory, and mydocker/ if unused");
+    const std::string dir = joinPath(root_, path_);
+    if (isDirectory(dir)) killAll();
+    removeCgroupDir(dir);
+    // mydocker/ goes too when this was its last container: nothing is left behind.
+    if (const auto slash = path_.rfind('/'); slash != std::string::npos) {
+        removeIfUnused(joinPath(root_, path_.substr(0, slash)));
+    }
+    // END SOLUTION
+}
+
+}  // namespace mydocker::cgroups

@@ -1,0 +1,61 @@
+// Lab 04: -m/--memory SIZE, parsed as Docker does: digits and a unit, at least 6m.
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/memory.hpp"
+
+namespace mydocker::memory {
+
+// BEGIN SOLUTION
+namespace {
+
+constexpr std::uint64_t kKibibyte = 1024;
+
+/// The bytes in one `unit` (b, k, m, g, either case: powers of 1024), or 0 if unknown.
+std::uint64_t unitBytes(char unit) {
+    switch (std::tolower(static_cast<unsigned char>(unit))) {
+        case 'b': return 1;
+        case 'k': return kKibibyte;
+        case 'm': return kKibibyte * kKibibyte;
+        case 'g': return kKibibyte * kKibibyte * kKibibyte;
+        default: return 0;
+    }
+}
+
+}  // namespace
+// END SOLUTION
+
+std::uint64_t parseMemorySize(std::string_view text) {
+    // BEGIN SOLUTION: todo("lab04: TODO parse the memory size (b, k, m, g; at least 6m)", text);
+    const auto invalid = [&](std::string_view why) {
+        return UsageError(fmt::format("invalid --memory \"{}\" ({})", text, why));
+    };
+    // The digits, then at most one unit letter: "64m", "1024k", "100000000".
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    const std::string_view unit = text.substr(digits);
+    const std::uint64_t multiplier = unit.empty() ? 1 : unit.size() == 1 ? unitBytes(unit[0]) : 0;
+    if (digits == 0 || multiplier == 0) {
+        throw invalid("expected a number of bytes with an optional unit b, k, m or g, e.g. 64m");
+    }
+
+    std::uint64_t count = 0;
+    const auto [stop, error] = std::from_chars(text.data(), text.data() + digits, count);
+    constexpr std::uint64_t kMostBytes = std::numeric_limits<std::uint64_t>::max();
+    if (error != std::errc() || count > kMostBytes / multiplier) {
+        throw invalid("too large");
+    }
+    const std::uint64_t bytes = count * multiplier;
+    // Below a few MiB the container cannot even start (and Docker refuses it too).
+    if (bytes < kMinimumBytes) {
+        throw invalid(fmt::format("the minimum memory limit is {}m", kMinimumBytes / (kKibibyte * kKibibyte)));
+    }
+    return bytes;
+    // END SOLUTION
+}
+
+}  // namespace mydocker::memory

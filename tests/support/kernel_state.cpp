@@ -1,0 +1,255 @@
+#include "support/kernel_state.hpp"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
+
+namespace mydocker::test {
+namespace {
+
+std::string procPath(pid_t pid, std::string_view file) {
+    return fmt::format("/proc/{}/{}", pid, file);
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo (octal); undo that.
+bool isOctalDigit(char c) { return c >= '0' && c <= '7'; }
+
+std::string decodeOctal(const std::string& field) {
+    std::string out;
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '\\' && i + 3 < field.size() && isOctalDigit(field[i + 1]) &&
+            isOctalDigit(field[i + 2]) && isOctalDigit(field[i + 3])) {
+            out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                     (field[i + 3] - '0'));
+            i += 3;
+        } else {
+            out += field[i];
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> splitOn(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::string part;
+    std::istringstream stream(text);
+    while (std::getline(stream, part, separator)) parts.push_back(part);
+    return parts;
+}
+
+bool listContains(const std::string& commaList, const std::string& item) {
+    const auto items = splitOn(commaList, ',');
+    return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// A file that may vanish while we read it (a process exits): empty instead of an error.
+std::string readIfPresent(const std::string& path) {
+    try {
+        return readFile(path);
+    } catch (const SysError&) {
+        return {};
+    }
+}
+
+}  // namespace
+
+std::string nsLink(pid_t pid, const std::string& ns) {
+    const std::string path = procPath(pid, "ns/" + ns);
+    char target[PATH_MAX];
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    if (n < 0) throw SysError("readlink", path);
+    return std::string(target, static_cast<std::size_t>(n));
+}
+
+std::string MountInfo::describe() const {
+    return fmt::format("{} {} ({} {}, dev {}, root {}{}{})", id, mountPoint, fsType, source, device,
+                       root, propagation.empty() ? "" : ", ", propagation);
+}
+
+std::vector<MountInfo> parseMountInfo(const std::string& text) {
+    // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+    // (1)(2) (3)  (4)   (5)    (6)       (7...)  - (8)   (9)      (10)
+    std::vector<MountInfo> mounts;
+    for (const std::string& line : splitOn(text, '\n')) {
+        std::istringstream fields(line);
+        MountInfo m;
+        if (!(fields >> m.id >> m.parent >> m.device >> m.root >> m.mountPoint >> m.options)) {
+            continue;
+        }
+        std::string field;
+        std::vector<std::string> optional;
+        while (fields >> field && field != "-") optional.push_back(field);
+        for (const auto& tag : optional) {
+            if (!m.propagation.empty()) m.propagation += ' ';
+            m.propagation += tag;
+        }
+        fields >> m.fsType >> m.source >> m.superOptions;
+        m.root = decodeOctal(m.root);
+        m.mountPoint = decodeOctal(m.mountPoint);
+        m.source = decodeOctal(m.source);
+        mounts.push_back(std::move(m));
+    }
+    return mounts;
+}
+
+std::vector<MountInfo> mountInfo(pid_t pid) {
+    return parseMountInfo(readFile(procPath(pid, "mountinfo")));
+}
+
+std::vector<MountInfo> mountInfo() { return parseMountInfo(readFile("/proc/self/mountinfo")); }
+
+std::optional<MountInfo> findMount(const std::vector<MountInfo>& mounts,
+                                   const std::string& mountPoint) {
+    // Later lines are mounted on top of earlier ones at the same place.
+    for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
+        if (it->mountPoint == mountPoint) return *it;
+    }
+    return std::nullopt;
+}
+
+std::map<std::string, std::string> parseCgroups(const std::string& text) {
+    // hierarchy-ID:controller-list:cgroup-path, e.g. "4:memory:/mydocker/c7f3" or "0::/x".
+    std::map<std::string, std::string> cgroups;
+    for (const std::string& line : splitOn(text, '\n')) {
+        const auto first = line.find(':');
+        if (first == std::string::npos) continue;
+        const auto second = line.find(':', first + 1);
+        if (second == std::string::npos) continue;
+        cgroups[line.substr(first + 1, second - first - 1)] = line.substr(second + 1);
+    }
+    return cgroups;
+}
+
+std::map<std::string, std::string> cgroupsOf(pid_t pid) {
+    return parseCgroups(readFile(procPath(pid, "cgroup")));
+}
+
+CgroupMode cgroupMode() {
+    const auto mounts = mountInfo();
+    const auto top = findMount(mounts, "/sys/fs/cgroup");
+    if (top && top->fsType == "cgroup2") return CgroupMode::v2;
+    for (const auto& m : mounts) {
+        if (m.fsType == "cgroup2") return CgroupMode::hybrid;
+    }
+    return CgroupMode::v1;
+}
+
+std::string toString(CgroupMode mode) {
+    switch (mode) {
+        case CgroupMode::v1: return "v1";
+        case CgroupMode::hybrid: return "hybrid";
+        case CgroupMode::v2: return "v2";
+    }
+    return "?";
+}
+
+std::vector<std::string> cgroupMountPoints() {
+    std::vector<std::string> points;
+    for (const auto& m : mountInfo()) {
+        if (m.fsType == "cgroup" || m.fsType == "cgroup2") points.push_back(m.mountPoint);
+    }
+    return points;
+}
+
+std::optional<std::string> cgroupDirOf(pid_t pid, const std::string& controller) {
+    const auto cgroups = cgroupsOf(pid);
+    const auto mounts = mountInfo();
+    // The host path of `path` in the hierarchy mounted at `m` (whose root may be a subtree).
+    auto hostPath = [](const MountInfo& m, const std::string& path) {
+        std::string relative = path;
+        if (m.root != "/" && relative.rfind(m.root, 0) == 0) relative.erase(0, m.root.size());
+        return relative.empty() || relative == "/" ? m.mountPoint : joinPath(m.mountPoint, relative);
+    };
+    if (!controller.empty()) {
+        // v1: the hierarchy whose controller list names it ("cpu" is in "cpu,cpuacct").
+        for (const auto& [controllers, path] : cgroups) {
+            if (controllers.empty() || !listContains(controllers, controller)) continue;
+            for (const auto& m : mounts) {
+                if (m.fsType == "cgroup" && listContains(m.superOptions, controller)) {
+                    return hostPath(m, path);
+                }
+            }
+        }
+    }
+    const auto unified = cgroups.find("");
+    if (unified == cgroups.end()) return std::nullopt;
+    for (const auto& m : mounts) {
+        if (m.fsType != "cgroup2") continue;
+        if (!controller.empty()) {
+            // cgroup2 lists the controllers it can enable in its root's cgroup.controllers.
+            const auto available = splitOn(readIfPresent(joinPath(m.mountPoint, "cgroup.controllers")), ' ');
+            bool found = false;
+            for (auto name : available) {
+                while (!name.empty() && name.back() == '\n') name.pop_back();
+                found = found || name == controller;
+            }
+            if (!found) return std::nullopt;
+        }
+        return hostPath(m, unified->second);
+    }
+    return std::nullopt;
+}
+
+std::vector<pid_t> childrenOf(pid_t pid) {
+    std::vector<pid_t> children;
+    std::vector<std::string> tasks;
+    try {
+        tasks = listDir(procPath(pid, "task"));
+    } catch (const SysError&) {
+        return children;  // the process is gone
+    }
+    for (const auto& tid : tasks) {
+        std::istringstream list(readIfPresent(fmt::format("/proc/{}/task/{}/children", pid, tid)));
+        pid_t child = 0;
+        while (list >> child) children.push_back(child);
+    }
+    std::sort(children.begin(), children.end());
+    children.erase(std::unique(children.begin(), children.end()), children.end());
+    return children;
+}
+
+std::vector<pid_t> descendantsOf(pid_t pid) {
+    std::vector<pid_t> all;
+    std::vector<pid_t> pending = childrenOf(pid);
+    while (!pending.empty()) {
+        const pid_t next = pending.back();
+        pending.pop_back();
+        all.push_back(next);
+        for (const pid_t child : childrenOf(next)) pending.push_back(child);
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+}
+
+char processState(pid_t pid) {
+    // pid (comm) S ...: comm may hold spaces and parentheses, so look after the last ')'.
+    const std::string stat = readIfPresent(procPath(pid, "stat"));
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return 0;
+    return stat[close + 2];
+}
+
+std::string commandLineOf(pid_t pid) {
+    std::string line = readIfPresent(procPath(pid, "cmdline"));
+    std::replace(line.begin(), line.end(), '\0', ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (line.empty()) line = "[" + readIfPresent(procPath(pid, "comm")) + "]";
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+}
+
+std::string hostHostname() {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof name) != 0) throw SysError("gethostname");
+    return name;
+}
+
+}  // namespace mydocker::test

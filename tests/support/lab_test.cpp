@@ -1,0 +1,491 @@
+#include "support/lab_test.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
+#include "mydocker/process.hpp"
+#include "mydocker/unique_fd.hpp"
+
+namespace mydocker::test {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// Where every test's temporary directories go: on disk (not tmpfs, so later labs'
+/// overlay upper dirs work), and never in the build tree.
+constexpr const char* kTempParent = "/var/tmp";
+/// How long a held container may take to reach its CMD.
+constexpr auto kStartTimeout = 30s;
+/// How long TearDown gives a released container, then a killed one, to exit.
+constexpr auto kStopGrace = 5s;
+constexpr auto kPollInterval = 10ms;
+/// Exit code of the forked child when exec of the lab binary fails.
+constexpr int kExecFailed = 127;
+
+std::vector<std::string> splitLines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    std::string line;
+    while (std::getline(stream, line)) lines.push_back(line);
+    return lines;
+}
+
+std::string directoryOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+std::string readIfPresent(const std::string& path) {
+    try {
+        return readFile(path);
+    } catch (const SysError&) {
+        return {};
+    }
+}
+
+// Lists `dir` recursively into `out` as paths relative to `prefix`.
+void listRecursively(const std::string& dir, const std::string& prefix,
+                     std::vector<std::string>& out) {
+    for (const auto& name : listDir(dir)) {
+        const std::string relative = prefix.empty() ? name : prefix + "/" + name;
+        out.push_back(relative);
+        const std::string path = joinPath(dir, name);
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            listRecursively(path, relative, out);
+        }
+    }
+}
+
+}  // namespace
+
+// --- where things are -------------------------------------------------------------------
+
+std::string testExecutable() {
+    char path[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n < 0) throw SysError("readlink", "/proc/self/exe");
+    return std::string(path, static_cast<std::size_t>(n));
+}
+
+std::string labNumber() {
+    const std::string exe = testExecutable();
+    const std::string name = exe.substr(exe.rfind('/') + 1);
+    static const std::regex kTestName("lab([0-9][0-9])_test");
+    std::smatch match;
+    if (!std::regex_match(name, match, kTestName)) {
+        throw std::runtime_error(fmt::format(
+            "cannot tell which lab to test: the test executable {} is not named labNN_test", exe));
+    }
+    return match[1];
+}
+
+std::string labBinary() {
+    return joinPath(directoryOf(testExecutable()), "lab" + labNumber());
+}
+
+std::string buildDir() { return directoryOf(directoryOf(testExecutable())); }
+
+std::string probeBinary() { return joinPath(buildDir(), "support/probe"); }
+
+std::string busyboxRootfs() { return joinPath(buildDir(), "images/busybox/rootfs"); }
+
+std::string commandLine(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const auto& arg : argv) {
+        if (!line.empty()) line += ' ';
+        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$;&|<>*?()") == std::string::npos;
+        line += plain ? arg : "'" + std::regex_replace(arg, std::regex("'"), "'\\''") + "'";
+    }
+    return line;
+}
+
+// --- RunResult ----------------------------------------------------------------------------
+
+std::vector<std::string> RunResult::errLines() const { return splitLines(err); }
+
+std::vector<std::string> RunResult::outLines() const { return splitLines(out); }
+
+std::vector<std::string> RunResult::values(const std::string& key) const {
+    std::vector<std::string> found;
+    for (const auto& line : outLines()) {
+        if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
+            line[key.size()] == '=') {
+            found.push_back(line.substr(key.size() + 1));
+        }
+    }
+    return found;
+}
+
+std::string RunResult::value(const std::string& key) const {
+    const auto found = values(key);
+    return found.empty() ? std::string() : found.front();
+}
+
+bool RunResult::has(const std::string& key) const {
+    if (!values(key).empty()) return true;
+    // "key=" with an empty value counts too.
+    const auto lines = outLines();
+    return std::find(lines.begin(), lines.end(), key + "=") != lines.end();
+}
+
+std::ostream& operator<<(std::ostream& os, const RunResult& result) {
+    os << "\n  command:   " << result.command;
+    os << "\n  exit code: " << result.exitCode;
+    if (result.timedOut) os << " (killed: it ran past its timeout)";
+    auto block = [&os](const char* name, const std::string& text) {
+        os << "\n  " << name << ":";
+        if (text.empty()) {
+            os << " (empty)";
+            return;
+        }
+        for (const auto& line : splitLines(text)) os << "\n    | " << line;
+    };
+    block("stdout", result.out);
+    block("stderr", result.err);
+    return os << "\n";
+}
+
+// --- HeldContainer ------------------------------------------------------------------------
+
+namespace detail {
+
+/// The state of one held container, shared by the test's HeldContainer and the fixture
+/// (which must be able to stop it even after the test dropped its handle).
+struct HeldProcess {
+    std::vector<std::string> argv;  // the lab command line
+    std::string command;            // the same, rendered for messages
+    std::string fifo;               // the FIFO, as the host sees it
+    std::string outPath;            // the runtime's stdout and stderr go to files, so
+    std::string errPath;            // nothing has to read pipes while the test inspects
+    pid_t runtimePid = -1;
+    pid_t containerPid = -1;        // the runtime's only child, once started
+    UniqueFd writer;                // our end of the FIFO: CMD lives while it is open
+    bool reaped = false;
+    int status = 0;                 // wait status, once reaped
+    bool timedOut = false;
+    std::string startFailure;       // why start did not succeed, "" if it did
+
+    // Polls for the runtime's exit until `deadline`. True if it exited (and was reaped).
+    bool waitUntil(Clock::time_point deadline) {
+        while (!reaped) {
+            const pid_t r = ::waitpid(runtimePid, &status, WNOHANG);
+            if (r == runtimePid) {
+                reaped = true;
+            } else if (r < 0 && errno != EINTR) {
+                // Someone else reaped it: it is gone; its status is unknown.
+                reaped = true;
+                status = W_EXITCODE(125, 0);
+            } else if (Clock::now() >= deadline) {
+                return false;
+            } else {
+                std::this_thread::sleep_for(kPollInterval);
+            }
+        }
+        return true;
+    }
+
+    // SIGKILL the runtime's process group (the container is in it too) and reap.
+    void killAndReap() {
+        if (reaped) return;
+        ::kill(-runtimePid, SIGKILL);
+        ::kill(runtimePid, SIGKILL);
+        timedOut = true;
+        waitUntil(Clock::now() + kStopGrace);
+    }
+
+    RunResult result() const {
+        RunResult r;
+        r.command = command;
+        r.exitCode = reaped ? exitCodeOfStatus(status) : -1;
+        r.timedOut = timedOut;
+        r.out = readIfPresent(outPath);
+        r.err = readIfPresent(errPath);
+        return r;
+    }
+};
+
+}  // namespace detail
+
+LabTest::HeldContainer::HeldContainer(std::shared_ptr<detail::HeldProcess> process)
+    : process_(std::move(process)) {}
+LabTest::HeldContainer::HeldContainer(HeldContainer&&) noexcept = default;
+LabTest::HeldContainer& LabTest::HeldContainer::operator=(HeldContainer&&) noexcept = default;
+LabTest::HeldContainer::~HeldContainer() = default;
+
+::testing::AssertionResult LabTest::HeldContainer::started() const {
+    if (process_->startFailure.empty()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << process_->startFailure;
+}
+
+pid_t LabTest::HeldContainer::hostPid() const { return process_->containerPid; }
+
+pid_t LabTest::HeldContainer::runtimePid() const { return process_->runtimePid; }
+
+const std::string& LabTest::HeldContainer::command() const { return process_->command; }
+
+void LabTest::HeldContainer::release() { process_->writer.reset(); }
+
+RunResult LabTest::HeldContainer::wait(std::chrono::seconds timeout) {
+    release();
+    if (!process_->waitUntil(Clock::now() + timeout)) process_->killAndReap();
+    return process_->result();
+}
+
+// --- LabTest ------------------------------------------------------------------------------
+
+LabTest::LabTest() = default;
+LabTest::~LabTest() = default;
+
+void LabTest::SetUp() {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "lab tests need root (namespaces, mounts and cgroups): run them with sudo";
+    }
+    const std::string binary = labBinary();
+    if (::access(binary.c_str(), X_OK) != 0) {
+        FAIL() << "the lab executable " << binary << " is missing: build it first";
+    }
+    // Before anything of ours exists: every difference at TearDown is the test's doing.
+    before_ = HostSnapshot::take();
+
+    std::string pattern = fmt::format("{}/{}XXXXXX", kTempParent, kTestDirPrefix);
+    if (::mkdtemp(pattern.data()) == nullptr) throw SysError("mkdtemp", pattern);
+    base_ = pattern;
+    ready_ = true;
+    // mkdtemp makes it 0700; the container's processes may run as other users later.
+    if (::chmod(base_.c_str(), 0755) != 0) throw SysError("chmod", base_);
+    root_ = joinPath(base_, "root");
+    if (::mkdir(root_.c_str(), 0755) != 0) throw SysError("mkdir", root_);
+}
+
+void LabTest::TearDown() {
+    if (!ready_) return;
+    ready_ = false;
+    stopHeldContainers();
+    reportLeaks();
+}
+
+void LabTest::stopHeldContainers() {
+    for (const auto& process : held_) {
+        if (process->reaped) continue;
+        // Gently first, so the runtime tears down what it made (its cgroup, its mounts):
+        // release CMD, then kill CMD, and only then the runtime itself.
+        process->writer.reset();
+        if (process->waitUntil(Clock::now() + kStopGrace)) continue;
+        if (process->containerPid > 0) ::kill(process->containerPid, SIGKILL);
+        if (process->waitUntil(Clock::now() + kStopGrace)) continue;
+        process->killAndReap();
+    }
+    held_.clear();
+}
+
+void LabTest::reportLeaks() {
+    auto report = [](const std::vector<std::string>& leaks) {
+        for (const auto& leak : leaks) {
+            ADD_FAILURE() << "leak check: the test left " << leak
+                          << " behind (expected nothing left; removed it now)";
+        }
+    };
+    // Processes first (they may hold mounts and cgroups busy), then mounts (so removing the
+    // temp dirs can never reach through a leaked bind mount), then cgroups and files.
+    report(cleanStrayProcesses(before_));
+    report(cleanLeakedMounts(before_));
+    report(cleanLeakedCgroups(before_));
+    const std::string why = removeTree(base_);
+    if (!why.empty()) ADD_FAILURE() << "could not remove the test's directory " << base_ << ": " << why;
+    report(cleanLeakedFiles(before_));
+}
+
+void LabTest::points(int n) { RecordProperty("points", n); }
+
+RunResult LabTest::lab(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+    std::vector<std::string> argv = {labBinary(), "--root", root_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    SpawnOptions options;
+    options.timeout = timeout;
+    const ProcessResult process = runProcess(argv, options);
+    RunResult result;
+    result.command = commandLine(argv);
+    result.exitCode = process.exitCode();
+    result.timedOut = process.timedOut;
+    result.out = process.out;
+    result.err = process.err;
+    return result;
+}
+
+std::string LabTest::root() const { return root_; }
+
+std::vector<std::string> LabTest::rootEntries() const {
+    std::vector<std::string> entries;
+    listRecursively(root_, "", entries);
+    return entries;
+}
+
+std::string LabTest::makeTempPath(const std::string& kind) {
+    return joinPath(base_, fmt::format("{}-{}", kind, ++tempCount_));
+}
+
+std::string LabTest::makeTempDir() {
+    const std::string dir = makeTempPath("tmp");
+    if (::mkdir(dir.c_str(), 0755) != 0) throw SysError("mkdir", dir);
+    return dir;
+}
+
+std::string LabTest::makeTempFile(const std::string& content, mode_t mode) {
+    const std::string path = joinPath(makeTempDir(), "file");
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (!fd) throw SysError("open", path);
+    if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+        throw SysError("write", path);
+    }
+    // open(2) applies the umask; the test asked for exactly `mode`.
+    if (::fchmod(fd.get(), mode) != 0) throw SysError("fchmod", path);
+    return path;
+}
+
+std::string LabTest::makeRootfs() {
+    const std::string source = busyboxRootfs();
+    if (!isDirectory(source)) {
+        throw std::runtime_error("no busybox rootfs at " + source + ": build the busybox_image target");
+    }
+    const std::string rootfs = makeTempPath("rootfs");
+    const std::string probe = joinPath(rootfs, kProbeInRootfs);
+    for (const auto& argv : {std::vector<std::string>{"cp", "-a", source, rootfs},
+                             std::vector<std::string>{"cp", probeBinary(), probe}}) {
+        const ProcessResult cp = runProcess(argv);
+        if (cp.exitCode() != 0) {
+            throw std::runtime_error(fmt::format("{} failed ({}): {}", commandLine(argv),
+                                                 cp.exitCode(), cp.err));
+        }
+    }
+    if (::chmod(probe.c_str(), 0755) != 0) throw SysError("chmod", probe);
+    return rootfs;
+}
+
+std::vector<MountInfo> LabTest::newHostMounts() const {
+    std::vector<MountInfo> fresh;
+    for (const auto& m : mountInfo()) {
+        if (before_.mounts.count(mountKey(m.id, m.device, m.mountPoint, m.fsType)) == 0) {
+            fresh.push_back(m);
+        }
+    }
+    return fresh;
+}
+
+LabTest::HeldContainer LabTest::startHeld(std::vector<std::string> runFlags,
+                                          const std::string& rootfs) {
+    auto process = std::make_shared<detail::HeldProcess>();
+    const int n = ++tempCount_;
+    std::string probe;
+    std::string fifoInContainer;
+    if (rootfs.empty()) {
+        // The container sees the host's files: the FIFO and the probe are host paths.
+        process->fifo = joinPath(base_, fmt::format("hold-{}.fifo", n));
+        fifoInContainer = process->fifo;
+        probe = probeBinary();
+    } else {
+        const std::string run = joinPath(rootfs, "run");
+        makeDirs(run);
+        process->fifo = joinPath(run, fmt::format("hold-{}.fifo", n));
+        fifoInContainer = fmt::format("/run/hold-{}.fifo", n);
+        probe = kProbeInRootfs;
+        runFlags.insert(runFlags.end(), {"--rootfs", rootfs});
+    }
+    if (::mkfifo(process->fifo.c_str(), 0600) != 0) throw SysError("mkfifo", process->fifo);
+
+    process->argv = {labBinary(), "--root", root_, "run"};
+    process->argv.insert(process->argv.end(), runFlags.begin(), runFlags.end());
+    process->argv.insert(process->argv.end(), {"--", probe, "hold", fifoInContainer});
+    process->command = commandLine(process->argv);
+    process->outPath = joinPath(base_, fmt::format("held-{}.out", n));
+    process->errPath = joinPath(base_, fmt::format("held-{}.err", n));
+    held_.push_back(process);
+    start(*process);
+    return HeldContainer(process);
+}
+
+void LabTest::start(detail::HeldProcess& process) {
+    UniqueFd out(::open(process.outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!out) throw SysError("open", process.outPath);
+    UniqueFd err(::open(process.errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!err) throw SysError("open", process.errPath);
+    UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!in) throw SysError("open", "/dev/null");
+    std::vector<char*> argv;
+    for (auto& arg : process.argv) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) throw SysError("fork");
+    if (pid == 0) {
+        // The child: only async-signal-safe calls until exec, and _exit, never exit: this
+        // is a copy of the test process (its gtest state included).
+        ::setpgid(0, 0);  // its own process group: a timeout kills the container with it
+        if (::dup2(in.get(), STDIN_FILENO) < 0 || ::dup2(out.get(), STDOUT_FILENO) < 0 ||
+            ::dup2(err.get(), STDERR_FILENO) < 0) {
+            ::_exit(kExecFailed);
+        }
+        ::execv(argv[0], argv.data());
+        static const char kMessage[] = "test harness: exec of the lab binary failed\n";
+        [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+        ::_exit(kExecFailed);
+    }
+    process.runtimePid = pid;
+    ::setpgid(pid, pid);  // also from this side, so the group exists before any kill
+
+    // CMD opening the FIFO for reading is the sign that setup is complete. A non-blocking
+    // open for writing fails with ENXIO until a reader has it open (fifo(7)).
+    const auto deadline = Clock::now() + kStartTimeout;
+    for (;;) {
+        const int fd = ::open(process.fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            process.writer.reset(fd);
+            break;
+        }
+        if (errno != ENXIO && errno != EINTR) {
+            process.startFailure = fmt::format("open {}: {}", process.fifo, std::strerror(errno));
+            process.killAndReap();
+            return;
+        }
+        if (process.waitUntil(Clock::now())) {
+            process.startFailure = fmt::format(
+                "expected the container to start and run CMD, but the runtime exited first{}",
+                ::testing::PrintToString(process.result()));
+            return;
+        }
+        if (Clock::now() > deadline) {
+            process.killAndReap();
+            process.startFailure = fmt::format(
+                "expected CMD to open {} within {} s, but it did not (killed it){}", process.fifo,
+                kStartTimeout.count(), ::testing::PrintToString(process.result()));
+            return;
+        }
+        std::this_thread::sleep_for(kPollInterval);
+    }
+
+    const std::vector<pid_t> children = childrenOf(pid);
+    if (children.size() != 1) {
+        process.startFailure = fmt::format(
+            "expected the runtime (pid {}) to have exactly one child, the container's PID 1; "
+            "found {}", pid, children.size());
+        return;
+    }
+    process.containerPid = children.front();
+}
+
+}  // namespace mydocker::test

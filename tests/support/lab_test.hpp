@@ -1,0 +1,201 @@
+/// @file
+/// @brief LabTest: the base fixture of every lab's tests, and where things are.
+///
+/// A lab test runs the lab executable next to the test executable (build/<variant>/labNN
+/// beside build/<variant>/labNN_test) with a fresh temporary `--root`, and judges it by
+/// kernel state (kernel_state.hpp). The fixture gives every test:
+///
+/// - a clean start: skipped with a reason when not root, its own temp dirs under /var/tmp;
+/// - timeouts on everything it starts, so a hung student binary fails one test only;
+/// - a clean end: whatever is still running is stopped, temp dirs are removed, and the
+///   test FAILS if it left a mount, a process, a cgroup or a file behind (then the leak
+///   is cleaned up, so the next test starts clean).
+///
+/// @code
+/// class Lab01Namespaces : public mydocker::test::LabTest {};
+///
+/// TEST_F(Lab01Namespaces, CommandIsPid1) {
+///     points(10);
+///     const RunResult r = lab({"run", "--", probeBinary(), "pid"});
+///     ASSERT_EQ(r.exitCode, 0) << r;
+///     EXPECT_EQ(r.value("pid"), "1") << r;
+/// }
+/// @endcode
+#pragma once
+
+#include <sys/types.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "support/host_state.hpp"
+#include "support/kernel_state.hpp"
+
+namespace mydocker::test {
+
+/// How long a lab command may run before it is killed (and its test fails).
+inline constexpr std::chrono::seconds kDefaultTimeout{30};
+
+/// Where makeRootfs() puts the probe inside a root filesystem.
+inline constexpr const char* kProbeInRootfs = "/probe";
+
+/// The running test executable (/proc/self/exe).
+std::string testExecutable();
+
+/// The lab this test executable tests, "01".."10", from its name `labNN_test`.
+/// @throws std::runtime_error if the executable is not named that way
+std::string labNumber();
+
+/// The lab executable under test: `labNN` in the test executable's directory
+/// (build/solutions/lab01 for build/solutions/lab01_test).
+std::string labBinary();
+
+/// The build directory: the parent of the test executable's directory.
+std::string buildDir();
+
+/// The probe, a static helper that prints kernel state from inside a container:
+/// `<build>/support/probe` (tests/support/probe.c lists its subcommands).
+std::string probeBinary();
+
+/// The busybox root filesystem built by the busybox_image target:
+/// `<build>/images/busybox/rootfs`. Never modify it: use LabTest::makeRootfs().
+std::string busyboxRootfs();
+
+/// A shell-like rendering of a command line, for messages (arguments with spaces quoted).
+std::string commandLine(const std::vector<std::string>& argv);
+
+/// What a finished lab command left: how it ended and what it printed.
+struct RunResult {
+    std::string command;    ///< the command line that was run, for messages
+    int exitCode = -1;      ///< the exit code, or 128+N when killed by signal N
+    bool timedOut = false;  ///< killed because it ran past its timeout
+    std::string out;        ///< everything it wrote to stdout
+    std::string err;        ///< everything it wrote to stderr
+
+    /// stderr split into lines, without the newlines (and without a last empty line).
+    std::vector<std::string> errLines() const;
+    /// stdout split into lines, likewise.
+    std::vector<std::string> outLines() const;
+    /// The value of the first `key=value` line of stdout (the probe's output), "" if none.
+    std::string value(const std::string& key) const;
+    /// The values of every `key=value` line of stdout with this key, in order.
+    std::vector<std::string> values(const std::string& key) const;
+    /// True when stdout has a `key=value` line with this key.
+    bool has(const std::string& key) const;
+};
+
+/// Prints a RunResult for a failure message: the command, how it ended, stdout and stderr.
+/// `EXPECT_EQ(r.exitCode, 0) << r;` shows what was found next to what was expected.
+std::ostream& operator<<(std::ostream& os, const RunResult& result);
+
+namespace detail {
+struct HeldProcess;
+}  // namespace detail
+
+/// The base fixture of every lab test (see the file comment).
+class LabTest : public ::testing::Test {
+public:
+    /// A container held alive: `labNN --root R run <flags> -- <probe> hold <fifo>` running in
+    /// the background. It is started once the container's CMD has opened the FIFO (so the
+    /// runtime's whole setup is done); it stays alive until release() closes the FIFO.
+    /// Move-only; the fixture stops it at TearDown if the test did not.
+    class HeldContainer {
+    public:
+        HeldContainer(HeldContainer&&) noexcept;
+        HeldContainer& operator=(HeldContainer&&) noexcept;
+        HeldContainer(const HeldContainer&) = delete;
+        HeldContainer& operator=(const HeldContainer&) = delete;
+        ~HeldContainer();
+
+        /// Success once CMD holds the FIFO open and the runtime has exactly one child;
+        /// otherwise why not (the runtime's exit code and stderr, or a timeout).
+        /// Use as `ASSERT_TRUE(held.started());`.
+        ::testing::AssertionResult started() const;
+        /// The container's PID 1 as the host sees it: the runtime's only child. -1 if the
+        /// container did not start.
+        pid_t hostPid() const;
+        /// The runtime process (labNN) itself.
+        pid_t runtimePid() const;
+        /// The command line that started it.
+        const std::string& command() const;
+        /// Closes the FIFO: CMD reads EOF and exits 0. Idempotent.
+        void release();
+        /// Releases the container, waits for the runtime to exit (killing its process group
+        /// after `timeout`) and returns what it did. Later calls return the same result.
+        RunResult wait(std::chrono::seconds timeout = kDefaultTimeout);
+
+    private:
+        friend class LabTest;
+        explicit HeldContainer(std::shared_ptr<detail::HeldProcess> process);
+        std::shared_ptr<detail::HeldProcess> process_;
+    };
+
+    LabTest();
+    ~LabTest() override;
+
+protected:
+    /// Skips the test (with the reason) when not root; makes a fresh temporary --root
+    /// under /var/tmp (never in the build tree); snapshots the host for the leak check.
+    void SetUp() override;
+    /// Stops what the test left running, removes the temp dirs, then fails the test for
+    /// each mount, process, cgroup or file it leaked on the host (and removes the leak).
+    void TearDown() override;
+
+    /// Records the test's weight for the grader (RecordProperty("points", n)). The tests
+    /// of each lab total 100. Call it first in the test body.
+    void points(int n);
+
+    /// Runs `labNN --root <root()> args...` and waits for it (killed after `timeout`).
+    RunResult lab(const std::vector<std::string>& args,
+                  std::chrono::seconds timeout = kDefaultTimeout);
+
+    /// The temporary --root every lab command of this test gets (it exists and is empty
+    /// at the start).
+    std::string root() const;
+
+    /// What the runtime left in root() (names, recursively, relative to it), for
+    /// "bad input leaves nothing behind" checks.
+    std::vector<std::string> rootEntries() const;
+
+    /// A fresh copy (cp -a) of the busybox root filesystem with the probe at /probe.
+    /// Removed at TearDown.
+    std::string makeRootfs();
+
+    /// A fresh empty directory, removed at TearDown.
+    std::string makeTempDir();
+
+    /// A new file with `content` and permission bits `mode` in a fresh temp dir.
+    std::string makeTempFile(const std::string& content, mode_t mode = 0644);
+
+    /// The host's mounts that were not there when the test started (the leak check's view,
+    /// for use while a container runs).
+    std::vector<MountInfo> newHostMounts() const;
+
+    /// Starts a held container. `runFlags` go between `run` and `--`.
+    /// Without `rootfs` the FIFO is in a temp dir on the host and CMD is the host's probe
+    /// (lab 01: the container shares the host's files). With `rootfs` (from makeRootfs()),
+    /// `--rootfs <rootfs>` is added to the flags, the FIFO is made inside it at
+    /// /run/hold-N.fifo and CMD is `/probe hold /run/hold-N.fifo`.
+    /// Check the result with `ASSERT_TRUE(held.started())`.
+    HeldContainer startHeld(std::vector<std::string> runFlags, const std::string& rootfs = "");
+
+private:
+    std::string makeTempPath(const std::string& kind);
+    void start(detail::HeldProcess& process);
+    void stopHeldContainers();
+    void reportLeaks();
+
+    bool ready_ = false;           // SetUp got as far as making the temp dirs
+    std::string base_;             // /var/tmp/mydocker-test.XXXXXX: every temp dir of the test
+    std::string root_;             // base_/root
+    int tempCount_ = 0;            // names temp dirs uniquely
+    HostSnapshot before_;          // the host before the test, for the leak check
+    std::vector<std::shared_ptr<detail::HeldProcess>> held_;  // stopped at TearDown
+};
+
+}  // namespace mydocker::test
