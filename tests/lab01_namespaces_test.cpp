@@ -62,7 +62,7 @@ protected:
         const std::string& line = lines.front();
         EXPECT_EQ(line.rfind("lab01: error:", 0), 0u)
             << "expected the line to start with \"lab01: error:\"" << r;
-        EXPECT_EQ(line.find("TODO"), std::string::npos)
+        ASSERT_EQ(line.find("TODO"), std::string::npos)
             << "expected a real error, found the skeleton's TODO" << r;
         EXPECT_NE(line.find(topic), std::string::npos)
             << "expected the error to name the problem (\"" << topic << "\")" << r;
@@ -166,7 +166,7 @@ TEST_F(Lab01Namespaces, CommandIsPid1) {
     ASSERT_TRUE(held.started());
     // NSpid: the pid in each namespace from the host's down to the container's own.
     std::smatch nspid;
-    const std::string status = readFile("/proc/" + std::to_string(held.hostPid()) + "/status");
+    const std::string status = readProcFile(std::to_string(held.hostPid()) + "/status");
     ASSERT_TRUE(std::regex_search(status, nspid, std::regex("NSpid:([\\t 0-9]+)")))
         << "no NSpid line in /proc/" << held.hostPid() << "/status";
     EXPECT_TRUE(std::regex_search(nspid[1].str(), std::regex("^\\s*[0-9]+\\s+1\\s*$")))

@@ -42,7 +42,9 @@ std::string readLine(const std::string& path) {
 
 void writeFile(const std::string& path, std::string_view content) {
     // No O_CREAT: kernel knobs (cgroup files, /proc) exist or the write is wrong.
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    // O_TRUNC as the shell's `>`: kernel files ignore it, and a plain file (a test's fake
+    // cgroup tree) then holds exactly the value written, as the kernel file would.
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
     if (!fd) throw SysError("open", path);
     // A kernel file takes the value in one write(2); its errno is the kernel's verdict.
     const ssize_t n = ::write(fd.get(), content.data(), content.size());

@@ -22,8 +22,8 @@ std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
     todo("lab03: TODO convert v1 cpu.shares to a v2 cpu.weight", shares);
 }
 
-std::vector<unsigned> parseCpuList(std::string_view list) {
-    todo("lab03: TODO parse a CPU list such as 0-3,5", list);
+std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what) {
+    todo("lab03: TODO parse a CPU list such as 0-3,5", list, what);
 }
 
 std::vector<unsigned> onlineCpus() {

@@ -70,10 +70,10 @@ std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
     // END SOLUTION
 }
 
-std::vector<unsigned> parseCpuList(std::string_view list) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse a CPU list such as 0-3,5", list);
+std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what) {
+    // BEGIN SOLUTION: todo("lab03: TODO parse a CPU list such as 0-3,5", list, what);
     const auto invalid = [&](std::string_view why) {
-        return UsageError(fmt::format("invalid CPU list \"{}\" ({})", list, why));
+        return UsageError(fmt::format("invalid {} \"{}\" ({})", what, list, why));
     };
     std::set<unsigned> cpus;
     for (const std::string& item : splitList(list, ',')) {
@@ -128,12 +128,7 @@ std::uint64_t parseCpuShares(std::string_view text) {
 
 std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& online) {
     // BEGIN SOLUTION: todo("lab03: TODO parse --cpuset-cpus and check every CPU is online", text, online);
-    std::vector<unsigned> cpus;
-    try {
-        cpus = parseCpuList(text);
-    } catch (const UsageError& e) {
-        throw UsageError(fmt::format("invalid --cpuset-cpus \"{}\" ({})", text, e.message()));
-    }
+    const std::vector<unsigned> cpus = parseCpuList(text, "--cpuset-cpus");
     // The kernel would refuse the write (EINVAL) later; say why now, before anything exists.
     for (const unsigned cpu : cpus) {
         if (std::find(online.begin(), online.end(), cpu) == online.end()) {

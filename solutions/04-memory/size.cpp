@@ -14,14 +14,15 @@ namespace mydocker::memory {
 namespace {
 
 constexpr std::uint64_t kKibibyte = 1024;
+constexpr std::uint64_t kMebibyte = kKibibyte * kKibibyte;
 
 /// The bytes in one `unit` (b, k, m, g, either case: powers of 1024), or 0 if unknown.
 std::uint64_t unitBytes(char unit) {
     switch (std::tolower(static_cast<unsigned char>(unit))) {
         case 'b': return 1;
         case 'k': return kKibibyte;
-        case 'm': return kKibibyte * kKibibyte;
-        case 'g': return kKibibyte * kKibibyte * kKibibyte;
+        case 'm': return kMebibyte;
+        case 'g': return kMebibyte * kKibibyte;
         default: return 0;
     }
 }
@@ -29,10 +30,10 @@ std::uint64_t unitBytes(char unit) {
 }  // namespace
 // END SOLUTION
 
-std::uint64_t parseMemorySize(std::string_view text) {
-    // BEGIN SOLUTION: todo("lab04: TODO parse the memory size (b, k, m, g; at least 6m)", text);
+std::uint64_t parseSize(std::string_view text, std::string_view what) {
+    // BEGIN SOLUTION: todo("lab04: TODO parse a size: digits and a unit b, k, m or g", text, what);
     const auto invalid = [&](std::string_view why) {
-        return UsageError(fmt::format("invalid --memory \"{}\" ({})", text, why));
+        return UsageError(fmt::format("invalid {} \"{}\" ({})", what, text, why));
     };
     // The digits, then at most one unit letter: "64m", "1024k", "100000000".
     std::size_t digits = 0;
@@ -42,17 +43,23 @@ std::uint64_t parseMemorySize(std::string_view text) {
     if (digits == 0 || multiplier == 0) {
         throw invalid("expected a number of bytes with an optional unit b, k, m or g, e.g. 64m");
     }
-
     std::uint64_t count = 0;
     const auto [stop, error] = std::from_chars(text.data(), text.data() + digits, count);
-    constexpr std::uint64_t kMostBytes = std::numeric_limits<std::uint64_t>::max();
-    if (error != std::errc() || count > kMostBytes / multiplier) {
-        throw invalid("too large");
+    // Both overflows: of the digits themselves (ERANGE), and of count * unit.
+    if (error != std::errc() || count > std::numeric_limits<std::uint64_t>::max() / multiplier) {
+        throw invalid("too large to count in bytes");
     }
-    const std::uint64_t bytes = count * multiplier;
-    // Below a few MiB the container cannot even start (and Docker refuses it too).
+    return count * multiplier;
+    // END SOLUTION
+}
+
+std::uint64_t parseMemorySize(std::string_view text) {
+    // BEGIN SOLUTION: todo("lab04: TODO parse --memory: a size of at least 6m", text);
+    const std::uint64_t bytes = parseSize(text, "--memory");
+    // Below a few MiB a container cannot even start (and Docker refuses it too).
     if (bytes < kMinimumBytes) {
-        throw invalid(fmt::format("the minimum memory limit is {}m", kMinimumBytes / (kKibibyte * kKibibyte)));
+        throw UsageError(fmt::format("invalid --memory \"{}\" (the minimum is {}m)", text,
+                                     kMinimumBytes / kMebibyte));
     }
     return bytes;
     // END SOLUTION

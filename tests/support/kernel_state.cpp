@@ -1,5 +1,7 @@
 #include "support/kernel_state.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -11,13 +13,12 @@
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
+#include "mydocker/unique_fd.hpp"
 
 namespace mydocker::test {
 namespace {
 
-std::string procPath(pid_t pid, std::string_view file) {
-    return fmt::format("/proc/{}/{}", pid, file);
-}
+std::string procPath(pid_t pid, std::string_view file) { return fmt::format("{}/{}", pid, file); }
 
 // mountinfo escapes space, tab, newline and backslash as \ooo (octal); undo that.
 bool isOctalDigit(char c) { return c >= '0' && c <= '7'; }
@@ -50,7 +51,16 @@ bool listContains(const std::string& commaList, const std::string& item) {
     return std::find(items.begin(), items.end(), item) != items.end();
 }
 
-// A file that may vanish while we read it (a process exits): empty instead of an error.
+// A /proc file that may vanish while we read it (a process exits): empty instead of an error.
+std::string readProcIfPresent(const std::string& relative) {
+    try {
+        return readProcFile(relative);
+    } catch (const SysError&) {
+        return {};
+    }
+}
+
+// A file outside /proc that may vanish while we read it.
 std::string readIfPresent(const std::string& path) {
     try {
         return readFile(path);
@@ -61,12 +71,60 @@ std::string readIfPresent(const std::string& path) {
 
 }  // namespace
 
-std::string nsLink(pid_t pid, const std::string& ns) {
-    const std::string path = procPath(pid, "ns/" + ns);
+int hostProc() {
+    // Opened once, before any container runs: the fd keeps pointing at the host's procfs
+    // even if a container's procfs is later mounted on top of /proc.
+    static const int fd = [] {
+        const int opened = ::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (opened < 0) throw SysError("open", "/proc");
+        return opened;
+    }();
+    return fd;
+}
+
+std::string readProcFile(const std::string& relative) {
+    UniqueFd fd(::openat(hostProc(), relative.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw SysError("open", "/proc/" + relative);
+    std::string content;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SysError("read", "/proc/" + relative);
+        if (n == 0) break;
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    return content;
+}
+
+std::string readProcLink(const std::string& relative) {
     char target[PATH_MAX];
-    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
-    if (n < 0) throw SysError("readlink", path);
+    const ssize_t n = ::readlinkat(hostProc(), relative.c_str(), target, sizeof target - 1);
+    if (n < 0) throw SysError("readlink", "/proc/" + relative);
     return std::string(target, static_cast<std::size_t>(n));
+}
+
+std::vector<std::string> listProcDir(const std::string& relative) {
+    const int fd = ::openat(hostProc(), relative.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw SysError("open", "/proc/" + relative);
+    DIR* dir = ::fdopendir(fd);  // owns fd from here on
+    if (dir == nullptr) {
+        const int err = errno;
+        ::close(fd);
+        throw SysError(err, "fdopendir", "/proc/" + relative);
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") names.emplace_back(name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::string nsLink(pid_t pid, const std::string& ns) {
+    return readProcLink(procPath(pid, "ns/" + ns));
 }
 
 std::string MountInfo::describe() const {
@@ -101,10 +159,10 @@ std::vector<MountInfo> parseMountInfo(const std::string& text) {
 }
 
 std::vector<MountInfo> mountInfo(pid_t pid) {
-    return parseMountInfo(readFile(procPath(pid, "mountinfo")));
+    return parseMountInfo(readProcFile(procPath(pid, "mountinfo")));
 }
 
-std::vector<MountInfo> mountInfo() { return parseMountInfo(readFile("/proc/self/mountinfo")); }
+std::vector<MountInfo> mountInfo() { return parseMountInfo(readProcFile("self/mountinfo")); }
 
 std::optional<MountInfo> findMount(const std::vector<MountInfo>& mounts,
                                    const std::string& mountPoint) {
@@ -129,7 +187,7 @@ std::map<std::string, std::string> parseCgroups(const std::string& text) {
 }
 
 std::map<std::string, std::string> cgroupsOf(pid_t pid) {
-    return parseCgroups(readFile(procPath(pid, "cgroup")));
+    return parseCgroups(readProcFile(procPath(pid, "cgroup")));
 }
 
 CgroupMode cgroupMode() {
@@ -202,12 +260,12 @@ std::vector<pid_t> childrenOf(pid_t pid) {
     std::vector<pid_t> children;
     std::vector<std::string> tasks;
     try {
-        tasks = listDir(procPath(pid, "task"));
+        tasks = listProcDir(procPath(pid, "task"));
     } catch (const SysError&) {
         return children;  // the process is gone
     }
     for (const auto& tid : tasks) {
-        std::istringstream list(readIfPresent(fmt::format("/proc/{}/task/{}/children", pid, tid)));
+        std::istringstream list(readProcIfPresent(fmt::format("{}/task/{}/children", pid, tid)));
         pid_t child = 0;
         while (list >> child) children.push_back(child);
     }
@@ -231,17 +289,17 @@ std::vector<pid_t> descendantsOf(pid_t pid) {
 
 char processState(pid_t pid) {
     // pid (comm) S ...: comm may hold spaces and parentheses, so look after the last ')'.
-    const std::string stat = readIfPresent(procPath(pid, "stat"));
+    const std::string stat = readProcIfPresent(procPath(pid, "stat"));
     const auto close = stat.rfind(')');
     if (close == std::string::npos || close + 2 >= stat.size()) return 0;
     return stat[close + 2];
 }
 
 std::string commandLineOf(pid_t pid) {
-    std::string line = readIfPresent(procPath(pid, "cmdline"));
+    std::string line = readProcIfPresent(procPath(pid, "cmdline"));
     std::replace(line.begin(), line.end(), '\0', ' ');
     while (!line.empty() && line.back() == ' ') line.pop_back();
-    if (line.empty()) line = "[" + readIfPresent(procPath(pid, "comm")) + "]";
+    if (line.empty()) line = "[" + readProcIfPresent(procPath(pid, "comm")) + "]";
     while (!line.empty() && line.back() == '\n') line.pop_back();
     return line;
 }

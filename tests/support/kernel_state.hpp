@@ -16,6 +16,25 @@
 
 namespace mydocker::test {
 
+/// An O_PATH descriptor of the host's /proc, opened on first use (main() uses it before
+/// any test). Every /proc read here goes through it, so a broken container that mounts its
+/// own procfs over the host's /proc (mounts not made private) cannot blind the tests or
+/// the leak check: lookups through this fd start below any mount stacked on /proc.
+/// @throws mydocker::SysError if /proc cannot be opened
+int hostProc();
+
+/// Reads /proc/`relative` of the host ("self/mountinfo", "1234/status").
+/// @throws mydocker::SysError (e.g. ENOENT when the process is gone)
+std::string readProcFile(const std::string& relative);
+
+/// readlink of /proc/`relative` of the host ("1234/ns/uts", "self/exe").
+/// @throws mydocker::SysError
+std::string readProcLink(const std::string& relative);
+
+/// The names in the host's /proc/`relative` directory, sorted, without "." and "..".
+/// @throws mydocker::SysError
+std::vector<std::string> listProcDir(const std::string& relative);
+
 /// The target of /proc/PID/ns/NS, e.g. nsLink(pid, "uts") == "uts:[4026531838]".
 /// Two processes share a namespace exactly when these links are equal.
 /// @throws mydocker::SysError if the process or the namespace file does not exist

@@ -1,7 +1,6 @@
 #include "support/lab_test.hpp"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -76,12 +75,7 @@ void listRecursively(const std::string& dir, const std::string& prefix,
 
 // --- where things are -------------------------------------------------------------------
 
-std::string testExecutable() {
-    char path[PATH_MAX];
-    const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n < 0) throw SysError("readlink", "/proc/self/exe");
-    return std::string(path, static_cast<std::size_t>(n));
-}
+std::string testExecutable() { return readProcLink("self/exe"); }
 
 std::string labNumber() {
     const std::string exe = testExecutable();
@@ -295,20 +289,28 @@ void LabTest::stopHeldContainers() {
 }
 
 void LabTest::reportLeaks() {
-    auto report = [](const std::vector<std::string>& leaks) {
-        for (const auto& leak : leaks) {
-            ADD_FAILURE() << "leak check: the test left " << leak
-                          << " behind (expected nothing left; removed it now)";
+    // Each step on its own: one that throws must not keep the others from cleaning up.
+    auto check = [](const char* what, const auto& clean) {
+        try {
+            for (const auto& leak : clean()) {
+                ADD_FAILURE() << "leak check: the test left " << leak
+                              << " behind (expected nothing left; removed it now)";
+            }
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "leak check: could not check for leaked " << what << ": " << e.what();
         }
     };
     // Processes first (they may hold mounts and cgroups busy), then mounts (so removing the
     // temp dirs can never reach through a leaked bind mount), then cgroups and files.
-    report(cleanStrayProcesses(before_));
-    report(cleanLeakedMounts(before_));
-    report(cleanLeakedCgroups(before_));
-    const std::string why = removeTree(base_);
-    if (!why.empty()) ADD_FAILURE() << "could not remove the test's directory " << base_ << ": " << why;
-    report(cleanLeakedFiles(before_));
+    check("processes", [this] { return cleanStrayProcesses(before_); });
+    check("mounts", [this] { return cleanLeakedMounts(before_); });
+    check("cgroups", [this] { return cleanLeakedCgroups(before_); });
+    check("temporary directories", [this] {
+        const std::string why = removeTree(base_);
+        if (why.empty()) return std::vector<std::string>{};
+        return std::vector<std::string>{fmt::format("its directory {} ({})", base_, why)};
+    });
+    check("files", [this] { return cleanLeakedFiles(before_); });
 }
 
 void LabTest::points(int n) { RecordProperty("points", n); }

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
 
     // One line saying what is being tested, for logs and for the grader's output.
     try {
+        // Pin the host's /proc now, before any container could mount over it.
+        mydocker::test::hostProc();
         std::fprintf(stderr, "[ harness  ] testing %s (cgroups: %s)\n",
                      mydocker::test::labBinary().c_str(),
                      mydocker::test::toString(mydocker::test::cgroupMode()).c_str());

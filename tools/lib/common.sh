@@ -49,6 +49,17 @@ as_owner() {
   owner_exec "$@"
 }
 
+# git on the kit, as the kit's owner: git refuses a repository that another user owns.
+kit_git() {
+  local owner
+  owner=$(stat -c %U "$repo")
+  if [[ $EUID -eq 0 && $owner != root ]]; then
+    runuser -u "$owner" -- git -C "$repo" "$@"
+  else
+    git -C "$repo" "$@"
+  fi
+}
+
 # The labs present, as their two-digit numbers (labs/NN-topic/).
 labs_present() {
   local dir

@@ -278,8 +278,10 @@ std::vector<std::string> splitList(std::string_view text, char separator);
 std::vector<unsigned> onlineCpus();
 
 /// Parses a CPU list as the kernel writes it ("0-3,5", "1"): sorted, without duplicates.
+/// @param list the text to parse
+/// @param what names the list in the error: `invalid <what> "<list>" (<why>)`
 /// @throws UsageError naming the list and what is wrong with it
-std::vector<unsigned> parseCpuList(std::string_view list);
+std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what = "CPU list");
 
 /// `--cpus N.N`: a number of CPUs from 0.01 (Docker's minimum: a 1 ms quota per 100 ms)
 /// to the number of online CPUs.

@@ -33,10 +33,17 @@ namespace mydocker::memory {
 /// The smallest `--memory` accepted, as Docker: 6 MiB (less cannot even start a shell).
 inline constexpr std::uint64_t kMinimumBytes = 6ULL * 1024 * 1024;
 
-/// `-m/--memory SIZE`: digits with an optional unit, `b`, `k`, `m` or `g` (either case;
-/// powers of 1024, as Docker), no sign, no fraction: `64m`, `1g`, `100000000`.
-/// @throws UsageError (exit 125) naming the size and what is wrong: not a size (`abc`,
-///         `5x`, `-1`), zero, below kMinimumBytes, or too large to count in bytes
+/// A size in bytes: digits with an optional unit, `b`, `k`, `m` or `g` (either case;
+/// powers of 1024, as Docker), no sign, no fraction: `64m`, `1024k`, `1g`, `100000000`.
+/// @param text the text to parse
+/// @param what names the value in the error: `invalid <what> "<text>" (<why>)`
+/// @throws UsageError naming the size and what is wrong: not a size (`abc`, `5x`, `-1`),
+///         or too large to count in 64 bits
+std::uint64_t parseSize(std::string_view text, std::string_view what = "size");
+
+/// `-m/--memory SIZE`: a parseSize() of at least kMinimumBytes.
+/// @throws UsageError (exit 125) naming --memory and what is wrong: not a size, zero,
+///         below the minimum (`1m`), or too large
 std::uint64_t parseMemorySize(std::string_view text);
 
 /// One cgroup's memory controller, the same on v1 and v2.

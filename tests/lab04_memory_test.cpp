@@ -1,0 +1,185 @@
+// Lab 04's graded tests: `run -m/--memory SIZE -- CMD`.
+//
+// The checklist of the lab, one test each: the limit and the swap setting are in the
+// cgroup files of the host's version; a process that touches more than the limit is
+// OOM-killed, and the runtime says so (exit 137, `container was OOM-killed`, and the
+// container's state records it); one that stays under the limit finishes normally; bad
+// sizes are refused with 125 and one line; no cgroup is left after either ending.
+//
+// The probe's `alloc MIB` mallocs and writes every page, so the memory is really charged
+// to the cgroup. Everything is judged by the kernel's files and the runtime's exit.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "mydocker/file.hpp"
+#include "support/lab_test.hpp"
+
+namespace mydocker::test {
+namespace {
+
+/// Exit codes of docker run (DESIGN.md).
+constexpr int kRuntimeFailure = 125;
+constexpr int kOomKilled = 128 + SIGKILL;
+
+/// What the runtime prints when the kernel's OOM killer ended the container.
+constexpr const char* kOomMessage = "container was OOM-killed";
+
+/// DESIGN.md's error line for bad input: `labNN: error: <what> (<why>)`.
+const std::regex kErrorLine("lab04: error: .+ \\(.+\\)");
+
+/// A container's cgroup directory: `mydocker/<64 hex digits>`.
+const std::regex kContainerCgroup(".*/mydocker/[0-9a-f]{64}");
+
+/// 64 MiB, the limit most tests set, in bytes.
+constexpr const char* kLimit = "64m";
+constexpr const char* kLimitBytes = "67108864";
+
+bool isV2() { return cgroupMode() == CgroupMode::v2; }
+
+class Lab04Memory : public LabTest {
+protected:
+    /// `lab04 run <flags> -- <probe> <probeArgs>`: the probe, from the host's files, as CMD.
+    RunResult runProbe(const std::vector<std::string>& flags,
+                       const std::vector<std::string>& probeArgs) {
+        std::vector<std::string> args = {"run"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        args.push_back("--");
+        args.push_back(probeBinary());
+        args.insert(args.end(), probeArgs.begin(), probeArgs.end());
+        return lab(args);
+    }
+
+    /// The state.json of the one container run so far in this test ("" if none).
+    std::string stateJson() const {
+        const std::string dir = joinPath(root(), "containers");
+        if (!isDirectory(dir)) return "";
+        const auto ids = listDir(dir);
+        if (ids.size() != 1) return "";
+        const std::string path = joinPath(joinPath(dir, ids.front()), "state.json");
+        return pathExists(path) ? readFile(path) : "";
+    }
+
+    /// The value of "oom_killed" in the container's state ("" if absent).
+    std::string recordedOomKill() const {
+        std::smatch match;
+        const std::string json = stateJson();
+        if (!std::regex_search(json, match, std::regex("\"oom_killed\"\\s*:\\s*(true|false)"))) return "";
+        return match[1].str();
+    }
+
+    /// The memory controller's file `file` for `pid`, or "" (and a failure) if none.
+    std::string memoryFile(pid_t pid, const std::string& file, bool required = true) {
+        const auto dir = cgroupDirOf(pid, "memory");
+        if (!dir) {
+            ADD_FAILURE() << "no memory cgroup for pid " << pid << " on this host";
+            return "";
+        }
+        EXPECT_TRUE(std::regex_match(*dir, kContainerCgroup))
+            << "expected pid " << pid << " in a mydocker/<id> cgroup, found " << *dir;
+        const std::string path = joinPath(*dir, file);
+        if (!required && !pathExists(path)) return "(absent)";
+        return readLine(path);
+    }
+};
+
+// -m 64m: the RAM limit is 64 MiB, and swap cannot extend it. v1: memory.limit_in_bytes,
+// and memory.memsw.limit_in_bytes (RAM + swap) at the same value where the host accounts
+// swap. v2: memory.max, and memory.swap.max 0 where it exists.
+TEST_F(Lab04Memory, LimitAndSwapAreWritten) {
+    points(15);
+    auto held = startHeld({"--memory", kLimit});
+    ASSERT_TRUE(held.started());
+    const pid_t pid = held.hostPid();
+    if (isV2()) {
+        EXPECT_EQ(memoryFile(pid, "memory.max"), kLimitBytes);
+        const std::string swap = memoryFile(pid, "memory.swap.max", false);
+        if (swap != "(absent)") {
+            EXPECT_EQ(swap, "0") << "expected swap off (memory.swap.max)";
+        }
+    } else {
+        EXPECT_EQ(memoryFile(pid, "memory.limit_in_bytes"), kLimitBytes);
+        const std::string memsw = memoryFile(pid, "memory.memsw.limit_in_bytes", false);
+        if (memsw != "(absent)") {
+            EXPECT_EQ(memsw, kLimitBytes) << "expected RAM + swap limited to the RAM limit";
+        }
+    }
+    EXPECT_EQ(held.wait().exitCode, 0);
+}
+
+// A process that touches 128 MiB under -m 32m is killed by the kernel's OOM killer: the
+// runtime exits 137 and says `container was OOM-killed` on stderr.
+TEST_F(Lab04Memory, OverTheLimitIsOomKilledWithExit137) {
+    points(20);
+    const RunResult r = runProbe({"-m", "32m"}, {"alloc", "128"});
+    EXPECT_EQ(r.exitCode, kOomKilled) << "expected 137 for an OOM kill" << r;
+    EXPECT_FALSE(r.has("allocated")) << "expected the allocation never to finish" << r;
+    EXPECT_NE(r.err.find(kOomMessage), std::string::npos)
+        << "expected \"" << kOomMessage << "\" on stderr" << r;
+    EXPECT_EQ(r.err.find("TODO"), std::string::npos) << r;
+}
+
+// The OOM kill is recorded in the container's state (state.json, "oom_killed": true) for
+// `inspect` and `ps` later.
+TEST_F(Lab04Memory, OomKillIsRecordedInTheState) {
+    points(10);
+    const RunResult r = runProbe({"-m", "32m"}, {"alloc", "128"});
+    ASSERT_EQ(r.exitCode, kOomKilled) << r;
+    EXPECT_EQ(recordedOomKill(), "true") << "expected \"oom_killed\": true in state.json:\n"
+                                         << stateJson();
+}
+
+// A process that stays under the limit (16 MiB under 64m) finishes normally: exit 0, no
+// OOM report, "oom_killed": false in its state.
+TEST_F(Lab04Memory, UnderTheLimitFinishesNormally) {
+    points(10);
+    const RunResult r = runProbe({"-m", kLimit}, {"alloc", "16"});
+    ASSERT_EQ(r.exitCode, 0) << r;
+    EXPECT_EQ(r.value("allocated"), "16") << r;
+    EXPECT_EQ(r.err.find(kOomMessage), std::string::npos) << "expected no OOM report" << r;
+    EXPECT_EQ(recordedOomKill(), "false") << "expected \"oom_killed\": false in state.json:\n"
+                                          << stateJson();
+}
+
+// Bad sizes are refused before anything exists: 125, one line naming --memory (not a
+// skeleton's TODO), nothing in --root, no cgroup.
+TEST_F(Lab04Memory, BadSizesAreRejectedWith125) {
+    points(10);
+    for (const std::string size : {"abc", "-1", "0", "5x", "1m"}) {
+        SCOPED_TRACE("--memory " + size);
+        const RunResult r = runProbe({"--memory=" + size}, {"exit", "0"});
+        EXPECT_EQ(r.exitCode, kRuntimeFailure) << "expected exit 125 for bad input" << r;
+        const auto lines = r.errLines();
+        ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
+        EXPECT_TRUE(std::regex_match(lines.front(), kErrorLine))
+            << "expected the form \"lab04: error: <what> (<why>)\"" << r;
+        EXPECT_EQ(lines.front().find("TODO"), std::string::npos)
+            << "expected a real error, found the skeleton's TODO" << r;
+        EXPECT_NE(lines.front().find("memory"), std::string::npos)
+            << "expected the error to name the flag" << r;
+        EXPECT_TRUE(rootEntries().empty()) << "expected --root to stay empty" << r;
+        EXPECT_TRUE(mydockerCgroupDirs().empty()) << "expected no cgroup after bad input";
+    }
+}
+
+// No cgroup is left after an OOM kill, nor after a normal exit.
+TEST_F(Lab04Memory, NoCgroupIsLeftAfterOomOrExit) {
+    points(5);
+    const RunResult killed = runProbe({"-m", "32m"}, {"alloc", "128"});
+    ASSERT_EQ(killed.exitCode, kOomKilled) << killed;
+    EXPECT_TRUE(mydockerCgroupDirs().empty())
+        << "expected no cgroup after the OOM kill, found "
+        << ::testing::PrintToString(mydockerCgroupDirs());
+    const RunResult fine = runProbe({"-m", kLimit}, {"alloc", "8"});
+    ASSERT_EQ(fine.exitCode, 0) << fine;
+    EXPECT_TRUE(mydockerCgroupDirs().empty())
+        << "expected no cgroup after the exit, found "
+        << ::testing::PrintToString(mydockerCgroupDirs());
+}
+
+}  // namespace
+}  // namespace mydocker::test
