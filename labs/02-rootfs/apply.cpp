@@ -24,18 +24,22 @@
 namespace mydocker::rootfs {
 namespace {
 
+/// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
     todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
 }
 
+/// StepKind::pivotRoot: the mount at `step.target` becomes "/" of this mount namespace.
 void pivotRoot(const MountStep& step) {
     todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
 }
 
+/// StepKind::detachOldRoot: the host's root, left stacked on "/" by pivotRoot, goes away.
 void detachOldRoot(const MountStep& step) {
     todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
 }
 
+/// StepKind::makeDir: a mount point, unless it exists.
 void makeDir(const MountStep& step) {
     // A mount point the rootfs already has is fine; anything else in its way is an error
     // the mount(2) on it will report.
@@ -44,16 +48,19 @@ void makeDir(const MountStep& step) {
     }
 }
 
+/// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
     todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
 }
 
+/// StepKind::symlink: `step.target` pointing to `step.source`.
 void makeSymlink(const MountStep& step) {
     if (::symlink(step.source.c_str(), step.target.c_str()) != 0) {
         throw SysError("symlink", step.target);
     }
 }
 
+/// Carries out one step: the system calls of its kind.
 void applyStep(const MountStep& step) {
     switch (step.kind) {
         case StepKind::mount: return mountStep(step);

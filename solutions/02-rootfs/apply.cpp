@@ -29,6 +29,7 @@ namespace {
 const char* orNull(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
 // END SOLUTION
 
+/// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
     // BEGIN SOLUTION: todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
     if (::mount(orNull(step.source), step.target.c_str(), orNull(step.fstype), step.flags,
@@ -38,6 +39,7 @@ void mountStep(const MountStep& step) {
     // END SOLUTION
 }
 
+/// StepKind::pivotRoot: the mount at `step.target` becomes "/" of this mount namespace.
 void pivotRoot(const MountStep& step) {
     // BEGIN SOLUTION: todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
     if (::chdir(step.target.c_str()) != 0) throw SysError("chdir", step.target);
@@ -48,6 +50,7 @@ void pivotRoot(const MountStep& step) {
     // END SOLUTION
 }
 
+/// StepKind::detachOldRoot: the host's root, left stacked on "/" by pivotRoot, goes away.
 void detachOldRoot(const MountStep& step) {
     // BEGIN SOLUTION: todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
     // "." is the top of the stack on "/": the old root. It has the host's /proc, /sys,
@@ -59,6 +62,7 @@ void detachOldRoot(const MountStep& step) {
     // END SOLUTION
 }
 
+/// StepKind::makeDir: a mount point, unless it exists.
 void makeDir(const MountStep& step) {
     // A mount point the rootfs already has is fine; anything else in its way is an error
     // the mount(2) on it will report.
@@ -67,6 +71,7 @@ void makeDir(const MountStep& step) {
     }
 }
 
+/// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
     // BEGIN SOLUTION: todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
     if (::mknod(step.target.c_str(), S_IFCHR | step.mode, makedev(step.major, step.minor)) != 0) {
@@ -77,12 +82,14 @@ void makeNode(const MountStep& step) {
     // END SOLUTION
 }
 
+/// StepKind::symlink: `step.target` pointing to `step.source`.
 void makeSymlink(const MountStep& step) {
     if (::symlink(step.source.c_str(), step.target.c_str()) != 0) {
         throw SysError("symlink", step.target);
     }
 }
 
+/// Carries out one step: the system calls of its kind.
 void applyStep(const MountStep& step) {
     switch (step.kind) {
         case StepKind::mount: return mountStep(step);
