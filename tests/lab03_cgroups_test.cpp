@@ -246,7 +246,8 @@ TEST_F(Lab03Cgroups, ForkLoopStopsAtThePidsLimit) {
     EXPECT_EQ(limited.value("error"), "Resource temporarily unavailable")
         << "expected fork(2) to fail with EAGAIN at the limit" << limited;
 
-    const RunResult unlimited = runProbe({"--pids-limit", "1000"}, {"forks", std::to_string(kWanted)});
+    const RunResult unlimited =
+        runProbe({"--pids-limit", "1000"}, {"forks", std::to_string(kWanted)});
     ASSERT_EQ(unlimited.exitCode, 0) << unlimited;
     EXPECT_EQ(unlimited.value("forked"), std::to_string(kWanted)) << unlimited;
 }
@@ -274,7 +275,8 @@ CpuSample sampleCpu(const std::string& cpuDir, const std::string& usageDir) {
         sample.usageMicros = keyed(stat, "usage_usec");
     } else {
         constexpr double kNanosPerMicro = 1000;
-        sample.usageMicros = std::stod(readLine(joinPath(usageDir, "cpuacct.usage"))) / kNanosPerMicro;
+        sample.usageMicros =
+            std::stod(readLine(joinPath(usageDir, "cpuacct.usage"))) / kNanosPerMicro;
     }
     return sample;
 }

@@ -72,7 +72,8 @@ protected:
         for (const std::string controller : {"cpu", "cpuacct", "memory", "pids"}) {
             kernelDir(controller, {{"cgroup.procs", ""}});
         }
-        kernelDir("cpuset", {{"cgroup.procs", ""}, {"cpuset.cpus", "0-3\n"}, {"cpuset.mems", "0\n"}});
+        kernelDir("cpuset",
+                  {{"cgroup.procs", ""}, {"cpuset.cpus", "0-3\n"}, {"cpuset.mems", "0\n"}});
     }
 
     std::string base_;
@@ -107,7 +108,9 @@ int reapSignal(pid_t pid) {
     constexpr int kPolls = 300;  // of 10 ms
     for (int i = 0; i < kPolls; ++i) {
         int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        }
         ::usleep(10000);
     }
     ::kill(pid, SIGKILL);
@@ -136,9 +139,12 @@ TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files) {
             << "expected the cgroup in the " << controller << " hierarchy";
         EXPECT_EQ(cgroup.directory(controller), at(controller + "/" + kPath));
     }
-    for (const std::string& level : {std::string("cpuset/mydocker"), std::string("cpuset/") + kPath}) {
-        EXPECT_EQ(contents(level + "/cpuset.cpus"), "0-3") << "expected the parent's CPUs in " << level;
-        EXPECT_EQ(contents(level + "/cpuset.mems"), "0") << "expected the parent's nodes in " << level;
+    for (const std::string& level :
+         {std::string("cpuset/mydocker"), std::string("cpuset/") + kPath}) {
+        EXPECT_EQ(contents(level + "/cpuset.cpus"), "0-3")
+            << "expected the parent's CPUs in " << level;
+        EXPECT_EQ(contents(level + "/cpuset.mems"), "0")
+            << "expected the parent's nodes in " << level;
     }
 
     // The kernel's files of the new cgroups.
@@ -149,7 +155,8 @@ TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files) {
                              {"cpu.shares", "1024\n"}});
     kernelDir("cpuacct" + leaf, {{"cgroup.procs", ""}, {"cpuacct.usage", "2500000\n"}});
     kernelDir("memory" + leaf, {{"cgroup.procs", ""}});
-    kernelDir("pids" + leaf, {{"cgroup.procs", ""}, {"pids.max", "max\n"}, {"pids.current", "3\n"}});
+    kernelDir("pids" + leaf,
+              {{"cgroup.procs", ""}, {"pids.max", "max\n"}, {"pids.current", "3\n"}});
 
     ResourceLimits limits;
     limits.cpus = 1.5;
@@ -177,7 +184,8 @@ TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files) {
     EXPECT_EQ(usage.tasks, 3u);
 
     cgroup.killAll();
-    EXPECT_EQ(reapSignal(sleeper), SIGKILL) << "expected killAll to SIGKILL the pid in cgroup.procs";
+    EXPECT_EQ(reapSignal(sleeper), SIGKILL)
+        << "expected killAll to SIGKILL the pid in cgroup.procs";
     stopSleeper.dismiss();
 }
 

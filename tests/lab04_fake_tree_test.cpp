@@ -117,7 +117,8 @@ TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
     EXPECT_EQ(contents(leaf + "/memory.limit_in_bytes"), "33554432");
     EXPECT_FALSE(pathExists(at(leaf + "/memory.memsw.limit_in_bytes")));
 
-    writeFileAtomic(at(leaf + "/memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+    writeFileAtomic(at(leaf + "/memory.oom_control"),
+                    "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
     EXPECT_FALSE(mem::oomKilled(cgroup));
 }
 
@@ -145,7 +146,8 @@ TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills) {
     EXPECT_EQ(contents(std::string(kPath) + "/memory.max"), "33554432");
     EXPECT_FALSE(pathExists(at(std::string(kPath) + "/memory.swap.max")));
 
-    writeFileAtomic(at(std::string(kPath) + "/memory.events"), "low 0\nhigh 0\nmax 3\noom 0\noom_kill 0\n");
+    writeFileAtomic(at(std::string(kPath) + "/memory.events"),
+                    "low 0\nhigh 0\nmax 3\noom 0\noom_kill 0\n");
     EXPECT_FALSE(mem::oomKilled(cgroup));
 }
 

@@ -68,7 +68,8 @@ protected:
     std::string recordedOomKill() const {
         std::smatch match;
         const std::string json = stateJson();
-        if (!std::regex_search(json, match, std::regex("\"oom_killed\"\\s*:\\s*(true|false)"))) return "";
+        if (!std::regex_search(json, match, std::regex("\"oom_killed\"\\s*:\\s*(true|false)")))
+            return "";
         return match[1].str();
     }
 

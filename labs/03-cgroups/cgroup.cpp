@@ -94,7 +94,9 @@ void killProcs(const std::string& dir) {
     if (!isDirectory(dir)) return;
     for (const pid_t pid : readProcs(dir)) {
         // ESRCH: it exited between the read and the kill, which is what we want.
-        if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) throw SysError("kill", std::to_string(pid));
+        if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+            throw SysError("kill", std::to_string(pid));
+        }
     }
 }
 

@@ -123,6 +123,8 @@ void inheritCpuset(const std::string& parent, const std::string& dir) {
 
 void V1Cgroup::create() {
     // BEGIN SOLUTION: todo("lab03: TODO create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
+    // Without a single hierarchy the container would run unconfined: say so instead.
+    if (mounts_.empty()) throw Error("no cgroup v1 controller is mounted (see /proc/self/mountinfo)");
     std::vector<std::string> made;  // what this call made, removed again if it fails
     ScopeGuard removeMade([&] {
         for (auto it = made.rbegin(); it != made.rend(); ++it) removeIfUnused(*it);

@@ -66,7 +66,8 @@ std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
     // BEGIN SOLUTION: todo("lab03: TODO convert v1 cpu.shares to a v2 cpu.weight", shares);
     // Maps 2..262144 linearly onto 1..10000, as runc, crun and systemd do: 2 -> 1,
     // 1024 (the default shares) -> 39, 262144 -> 10000.
-    return kMinWeight + ((shares - kMinShares) * (kMaxWeight - kMinWeight)) / (kMaxShares - kMinShares);
+    return kMinWeight +
+           ((shares - kMinShares) * (kMaxWeight - kMinWeight)) / (kMaxShares - kMinShares);
     // END SOLUTION
 }
 
@@ -119,8 +120,9 @@ std::uint64_t parseCpuShares(std::string_view text) {
     // BEGIN SOLUTION: todo("lab03: TODO parse --cpu-shares: an integer from 2 to 262144", text);
     const auto shares = parseWhole<std::uint64_t>(text);
     if (!shares || *shares < kMinShares || *shares > kMaxShares) {
-        throw UsageError(fmt::format("invalid --cpu-shares \"{}\" (must be an integer from {} to {})",
-                                     text, kMinShares, kMaxShares));
+        throw UsageError(
+            fmt::format("invalid --cpu-shares \"{}\" (must be an integer from {} to {})", text,
+                        kMinShares, kMaxShares));
     }
     return *shares;
     // END SOLUTION
@@ -147,8 +149,8 @@ std::int64_t parsePidsLimit(std::string_view text) {
     // that allows nothing (not even CMD) is a mistake worth reporting.
     const auto limit = parseWhole<std::int64_t>(text);
     if (!limit || *limit < 1 || *limit > kMaxPidsLimit) {
-        throw UsageError(fmt::format("invalid --pids-limit \"{}\" (must be an integer from 1 to {})",
-                                     text, kMaxPidsLimit));
+        throw UsageError(fmt::format(
+            "invalid --pids-limit \"{}\" (must be an integer from 1 to {})", text, kMaxPidsLimit));
     }
     return *limit;
     // END SOLUTION

@@ -47,8 +47,9 @@ Mode detectMode(const std::string& root) {
         }
         return Mode::legacy;
     }
-    throw Error(fmt::format("no cgroup filesystem at {} (statfs type {:#x}: neither cgroup2 nor tmpfs)",
-                            root, static_cast<unsigned long>(rootType)));
+    throw Error(
+        fmt::format("no cgroup filesystem at {} (statfs type {:#x}: neither cgroup2 nor tmpfs)",
+                    root, static_cast<unsigned long>(rootType)));
     // END SOLUTION
 }
 
