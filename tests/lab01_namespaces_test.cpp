@@ -7,10 +7,9 @@
 //
 // Everything is judged by the kernel (/proc/PID/ns, /proc/PID/mountinfo, /proc/PID/status)
 // or by the probe running as CMD, never by what the runtime says about itself.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <regex>
@@ -42,7 +41,7 @@ constexpr int kNotFound = 127;
 constexpr int kSignalBase = 128;
 
 class Lab01Namespaces : public LabTest {
-protected:
+  protected:
     /// `lab01 run <flags> -- <probe> <probeArgs>`: the probe, from the host's files, as CMD.
     RunResult runProbe(const std::vector<std::string>& flags,
                        const std::vector<std::string>& probeArgs) {
@@ -103,7 +102,8 @@ TEST_F(Lab01Namespaces, ContainerHasItsOwnUtsPidMountAndIpcNamespaces) {
 // --hostname NAME sets the hostname inside, up to the kernel's 64 characters.
 TEST_F(Lab01Namespaces, HostnameIsTheOneAskedFor) {
     points(10);
-    for (const std::string& name : {std::string("box-01.example"), std::string(kMaxHostname, 'h')}) {
+    for (const std::string& name :
+         {std::string("box-01.example"), std::string(kMaxHostname, 'h')}) {
         const RunResult r = runProbe({"--hostname", name}, {"hostname"});
         ASSERT_EQ(r.exitCode, 0) << "expected `run --hostname " << name << "` to succeed" << r;
         EXPECT_EQ(r.value("hostname"), name) << "expected the hostname inside to be " << name << r;
@@ -187,7 +187,8 @@ TEST_F(Lab01Namespaces, ProcShowsOnlyTheContainersProcesses) {
     EXPECT_LE(count, kMostExpected)
         << "expected /proc inside to list only the container's processes, found " << count << r;
     const std::string pids = "," + r.value("pids") + ",";
-    EXPECT_NE(pids.find(",1,"), std::string::npos) << "expected PID 1 in the container's /proc" << r;
+    EXPECT_NE(pids.find(",1,"), std::string::npos)
+        << "expected PID 1 in the container's /proc" << r;
     EXPECT_EQ(pids.find("," + std::to_string(::getpid()) + ","), std::string::npos)
         << "expected the host's processes (this test, pid " << ::getpid() << ") to be hidden" << r;
 
@@ -256,7 +257,8 @@ TEST_F(Lab01Namespaces, NonExecutableCommandGives126) {
     points(5);
     const std::string script = makeTempFile("#!/bin/sh\nexit 0\n", 0644);
     const RunResult r = lab({"run", "--", script});
-    EXPECT_EQ(r.exitCode, kNotExecutable) << "expected 126 for a file without execute permission" << r;
+    EXPECT_EQ(r.exitCode, kNotExecutable)
+        << "expected 126 for a file without execute permission" << r;
     expectOneErrorLine(r, script);
 }
 
@@ -275,11 +277,11 @@ TEST_F(Lab01Namespaces, MissingCommandGives127) {
 TEST_F(Lab01Namespaces, InvalidHostnameIsRejectedWith125) {
     points(10);
     const std::vector<std::string> invalid = {
-        "bad_name",                             // '_' is not allowed
-        "has space",                            // nor a space
-        "semi;colon",                           // nor punctuation
-        std::string(kMaxHostname + 1, 'a'),     // 65 characters: longer than the kernel allows
-        "trailing-",                            // a label does not end with '-'
+        "bad_name",                          // '_' is not allowed
+        "has space",                         // nor a space
+        "semi;colon",                        // nor punctuation
+        std::string(kMaxHostname + 1, 'a'),  // 65 characters: longer than the kernel allows
+        "trailing-",                         // a label does not end with '-'
     };
     for (const auto& name : invalid) {
         SCOPED_TRACE("--hostname \"" + name + "\"");
@@ -290,9 +292,9 @@ TEST_F(Lab01Namespaces, InvalidHostnameIsRejectedWith125) {
 // `run` without CMD is refused by the command line itself (no points: the driver
 // does it, the skeleton too).
 TEST_F(Lab01Namespaces, RunWithoutCommandIsRejectedWith125) {
-    for (const auto& args : {std::vector<std::string>{"run"},
-                             std::vector<std::string>{"run", "--hostname", "box"},
-                             std::vector<std::string>{"run", "--"}}) {
+    for (const auto& args :
+         {std::vector<std::string>{"run"}, std::vector<std::string>{"run", "--hostname", "box"},
+          std::vector<std::string>{"run", "--"}}) {
         const RunResult r = lab(args);
         EXPECT_EQ(r.exitCode, kRuntimeFailure) << r;
         const auto lines = r.errLines();

@@ -1,6 +1,7 @@
 #include "support/host_state.hpp"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <ftw.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -13,8 +14,6 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "mydocker/file.hpp"
 #include "support/kernel_state.hpp"
@@ -34,7 +33,9 @@ constexpr int kStateDepth = 4;
 constexpr auto kSettleTime = 5s;
 constexpr auto kPollInterval = 20ms;
 
-bool containsMydocker(const std::string& name) { return name.find("mydocker") != std::string::npos; }
+bool containsMydocker(const std::string& name) {
+    return name.find("mydocker") != std::string::npos;
+}
 
 // Directory entries that tolerate the directory vanishing under us (cgroups come and go).
 std::vector<std::string> entriesOf(const std::string& dir) {
@@ -221,8 +222,8 @@ std::vector<std::string> cleanLeakedCgroups(const HostSnapshot& before) {
         while (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
             if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) {
                 const int err = errno;
-                message += fmt::format(" (rmdir failed: {}; tasks: {})", std::strerror(err),
-                                       tasksOf(dir));
+                message +=
+                    fmt::format(" (rmdir failed: {}; tasks: {})", std::strerror(err), tasksOf(dir));
                 break;
             }
             std::this_thread::sleep_for(kPollInterval);

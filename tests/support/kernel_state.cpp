@@ -2,14 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -18,10 +17,14 @@
 namespace mydocker::test {
 namespace {
 
-std::string procPath(pid_t pid, std::string_view file) { return fmt::format("{}/{}", pid, file); }
+std::string procPath(pid_t pid, std::string_view file) {
+    return fmt::format("{}/{}", pid, file);
+}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo (octal); undo that.
-bool isOctalDigit(char c) { return c >= '0' && c <= '7'; }
+bool isOctalDigit(char c) {
+    return c >= '0' && c <= '7';
+}
 
 std::string decodeOctal(const std::string& field) {
     std::string out;
@@ -162,7 +165,9 @@ std::vector<MountInfo> mountInfo(pid_t pid) {
     return parseMountInfo(readProcFile(procPath(pid, "mountinfo")));
 }
 
-std::vector<MountInfo> mountInfo() { return parseMountInfo(readProcFile("self/mountinfo")); }
+std::vector<MountInfo> mountInfo() {
+    return parseMountInfo(readProcFile("self/mountinfo"));
+}
 
 std::optional<MountInfo> findMount(const std::vector<MountInfo>& mounts,
                                    const std::string& mountPoint) {
@@ -202,9 +207,12 @@ CgroupMode cgroupMode() {
 
 std::string toString(CgroupMode mode) {
     switch (mode) {
-        case CgroupMode::v1: return "v1";
-        case CgroupMode::hybrid: return "hybrid";
-        case CgroupMode::v2: return "v2";
+        case CgroupMode::v1:
+            return "v1";
+        case CgroupMode::hybrid:
+            return "hybrid";
+        case CgroupMode::v2:
+            return "v2";
     }
     return "?";
 }
@@ -224,7 +232,8 @@ std::optional<std::string> cgroupDirOf(pid_t pid, const std::string& controller)
     auto hostPath = [](const MountInfo& m, const std::string& path) {
         std::string relative = path;
         if (m.root != "/" && relative.rfind(m.root, 0) == 0) relative.erase(0, m.root.size());
-        return relative.empty() || relative == "/" ? m.mountPoint : joinPath(m.mountPoint, relative);
+        return relative.empty() || relative == "/" ? m.mountPoint
+                                                   : joinPath(m.mountPoint, relative);
     };
     if (!controller.empty()) {
         // v1: the hierarchy whose controller list names it ("cpu" is in "cpu,cpuacct").
@@ -243,7 +252,8 @@ std::optional<std::string> cgroupDirOf(pid_t pid, const std::string& controller)
         if (m.fsType != "cgroup2") continue;
         if (!controller.empty()) {
             // cgroup2 lists the controllers it can enable in its root's cgroup.controllers.
-            const auto available = splitOn(readIfPresent(joinPath(m.mountPoint, "cgroup.controllers")), ' ');
+            const auto available =
+                splitOn(readIfPresent(joinPath(m.mountPoint, "cgroup.controllers")), ' ');
             bool found = false;
             for (auto name : available) {
                 while (!name.empty() && name.back() == '\n') name.pop_back();

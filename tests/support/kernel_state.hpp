@@ -42,10 +42,10 @@ std::string nsLink(pid_t pid, const std::string& ns);
 
 /// One line of /proc/PID/mountinfo (proc(5)), octal escapes (`\040`) decoded.
 struct MountInfo {
-    int id = 0;                ///< mount ID, unique while the mount exists
-    int parent = 0;            ///< the parent mount's ID
-    std::string device;        ///< "major:minor" of the filesystem (st_dev)
-    std::string root;          ///< the directory of the filesystem mounted here ("/" or a bind source)
+    int id = 0;          ///< mount ID, unique while the mount exists
+    int parent = 0;      ///< the parent mount's ID
+    std::string device;  ///< "major:minor" of the filesystem (st_dev)
+    std::string root;    ///< the directory of the filesystem mounted here ("/" or a bind source)
     std::string mountPoint;    ///< where it is mounted, relative to the reader's root
     std::string options;       ///< per-mount options ("rw,nosuid,relatime")
     std::string propagation;   ///< optional fields, e.g. "shared:1" or "master:2", "" if private

@@ -1,6 +1,7 @@
 #include "support/lab_test.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,8 +14,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -31,6 +30,8 @@ namespace {
 /// Where every test's temporary directories go: on disk (not tmpfs, so later labs'
 /// overlay upper dirs work), and never in the build tree.
 constexpr const char* kTempParent = "/var/tmp";
+/// How long makeRootfs() may take to copy the busybox image.
+constexpr auto kCopyTimeout = 120s;
 /// How long a held container may take to reach its CMD.
 constexpr auto kStartTimeout = 30s;
 /// How long TearDown gives a released container, then a killed one, to exit.
@@ -47,7 +48,9 @@ std::vector<std::string> splitLines(const std::string& text) {
     return lines;
 }
 
-std::string directoryOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string directoryOf(const std::string& path) {
+    return path.substr(0, path.rfind('/'));
+}
 
 std::string readIfPresent(const std::string& path) {
     try {
@@ -75,7 +78,9 @@ void listRecursively(const std::string& dir, const std::string& prefix,
 
 // --- where things are -------------------------------------------------------------------
 
-std::string testExecutable() { return readProcLink("self/exe"); }
+std::string testExecutable() {
+    return readProcLink("self/exe");
+}
 
 std::string labNumber() {
     const std::string exe = testExecutable();
@@ -93,17 +98,24 @@ std::string labBinary() {
     return joinPath(directoryOf(testExecutable()), "lab" + labNumber());
 }
 
-std::string buildDir() { return directoryOf(directoryOf(testExecutable())); }
+std::string buildDir() {
+    return directoryOf(directoryOf(testExecutable()));
+}
 
-std::string probeBinary() { return joinPath(buildDir(), "support/probe"); }
+std::string probeBinary() {
+    return joinPath(buildDir(), "support/probe");
+}
 
-std::string busyboxRootfs() { return joinPath(buildDir(), "images/busybox/rootfs"); }
+std::string busyboxRootfs() {
+    return joinPath(buildDir(), "images/busybox/rootfs");
+}
 
 std::string commandLine(const std::vector<std::string>& argv) {
     std::string line;
     for (const auto& arg : argv) {
         if (!line.empty()) line += ' ';
-        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$;&|<>*?()") == std::string::npos;
+        const bool plain =
+            !arg.empty() && arg.find_first_of(" \t\n'\"\\$;&|<>*?()") == std::string::npos;
         line += plain ? arg : "'" + std::regex_replace(arg, std::regex("'"), "'\\''") + "'";
     }
     return line;
@@ -111,9 +123,13 @@ std::string commandLine(const std::vector<std::string>& argv) {
 
 // --- RunResult ----------------------------------------------------------------------------
 
-std::vector<std::string> RunResult::errLines() const { return splitLines(err); }
+std::vector<std::string> RunResult::errLines() const {
+    return splitLines(err);
+}
 
-std::vector<std::string> RunResult::outLines() const { return splitLines(out); }
+std::vector<std::string> RunResult::outLines() const {
+    return splitLines(out);
+}
 
 std::vector<std::string> RunResult::values(const std::string& key) const {
     std::vector<std::string> found;
@@ -168,12 +184,12 @@ struct HeldProcess {
     std::string outPath;            // the runtime's stdout and stderr go to files, so
     std::string errPath;            // nothing has to read pipes while the test inspects
     pid_t runtimePid = -1;
-    pid_t containerPid = -1;        // the runtime's only child, once started
-    UniqueFd writer;                // our end of the FIFO: CMD lives while it is open
+    pid_t containerPid = -1;  // the runtime's only child, once started
+    UniqueFd writer;          // our end of the FIFO: CMD lives while it is open
     bool reaped = false;
-    int status = 0;                 // wait status, once reaped
+    int status = 0;  // wait status, once reaped
     bool timedOut = false;
-    std::string startFailure;       // why start did not succeed, "" if it did
+    std::string startFailure;  // why start did not succeed, "" if it did
 
     // Polls for the runtime's exit until `deadline`. True if it exited (and was reaped).
     bool waitUntil(Clock::time_point deadline) {
@@ -227,13 +243,21 @@ LabTest::HeldContainer::~HeldContainer() = default;
     return ::testing::AssertionFailure() << process_->startFailure;
 }
 
-pid_t LabTest::HeldContainer::hostPid() const { return process_->containerPid; }
+pid_t LabTest::HeldContainer::hostPid() const {
+    return process_->containerPid;
+}
 
-pid_t LabTest::HeldContainer::runtimePid() const { return process_->runtimePid; }
+pid_t LabTest::HeldContainer::runtimePid() const {
+    return process_->runtimePid;
+}
 
-const std::string& LabTest::HeldContainer::command() const { return process_->command; }
+const std::string& LabTest::HeldContainer::command() const {
+    return process_->command;
+}
 
-void LabTest::HeldContainer::release() { process_->writer.reset(); }
+void LabTest::HeldContainer::release() {
+    process_->writer.reset();
+}
 
 RunResult LabTest::HeldContainer::wait(std::chrono::seconds timeout) {
     release();
@@ -306,11 +330,14 @@ void LabTest::reportLeaks() {
     check("mounts", [this] { return cleanLeakedMounts(before_); });
     check("cgroups", [this] { return cleanLeakedCgroups(before_); });
     const std::string why = removeTree(base_);
-    if (!why.empty()) ADD_FAILURE() << "could not remove the test's directory " << base_ << ": " << why;
+    if (!why.empty())
+        ADD_FAILURE() << "could not remove the test's directory " << base_ << ": " << why;
     check("files", [this] { return cleanLeakedFiles(before_); });
 }
 
-void LabTest::points(int n) { RecordProperty("points", n); }
+void LabTest::points(int n) {
+    RecordProperty("points", n);
+}
 
 RunResult LabTest::lab(const std::vector<std::string>& args, std::chrono::seconds timeout) {
     std::vector<std::string> argv = {labBinary(), "--root", root_};
@@ -327,7 +354,9 @@ RunResult LabTest::lab(const std::vector<std::string>& args, std::chrono::second
     return result;
 }
 
-std::string LabTest::root() const { return root_; }
+std::string LabTest::root() const {
+    return root_;
+}
 
 std::vector<std::string> LabTest::rootEntries() const {
     std::vector<std::string> entries;
@@ -360,16 +389,21 @@ std::string LabTest::makeTempFile(const std::string& content, mode_t mode) {
 std::string LabTest::makeRootfs() {
     const std::string source = busyboxRootfs();
     if (!isDirectory(source)) {
-        throw std::runtime_error("no busybox rootfs at " + source + ": build the busybox_image target");
+        throw std::runtime_error("no busybox rootfs at " + source +
+                                 ": build the busybox_image target");
     }
     const std::string rootfs = makeTempPath("rootfs");
     const std::string probe = joinPath(rootfs, kProbeInRootfs);
     for (const auto& argv : {std::vector<std::string>{"cp", "-a", source, rootfs},
                              std::vector<std::string>{"cp", probeBinary(), probe}}) {
-        const ProcessResult cp = runProcess(argv);
+        // Copying the image can be slow: over the VM's 9p share without kvm it takes
+        // 15-25 s, too close to runProcess's default 30 s.
+        SpawnOptions options;
+        options.timeout = kCopyTimeout;
+        const ProcessResult cp = runProcess(argv, options);
         if (cp.exitCode() != 0) {
-            throw std::runtime_error(fmt::format("{} failed ({}): {}", commandLine(argv),
-                                                 cp.exitCode(), cp.err));
+            throw std::runtime_error(
+                fmt::format("{} failed ({}): {}", commandLine(argv), cp.exitCode(), cp.err));
         }
     }
     if (::chmod(probe.c_str(), 0755) != 0) throw SysError("chmod", probe);
@@ -481,7 +515,8 @@ void LabTest::start(detail::HeldProcess& process) {
     if (children.size() != 1) {
         process.startFailure = fmt::format(
             "expected the runtime (pid {}) to have exactly one child, the container's PID 1; "
-            "found {}", pid, children.size());
+            "found {}",
+            pid, children.size());
         return;
     }
     process.containerPid = children.front();

@@ -23,9 +23,8 @@
 /// @endcode
 #pragma once
 
-#include <sys/types.h>
-
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <memory>
@@ -99,13 +98,13 @@ struct HeldProcess;
 
 /// The base fixture of every lab test (see the file comment).
 class LabTest : public ::testing::Test {
-public:
+  public:
     /// A container held alive: `labNN --root R run <flags> -- <probe> hold <fifo>` running in
     /// the background. It is started once the container's CMD has opened the FIFO (so the
     /// runtime's whole setup is done); it stays alive until release() closes the FIFO.
     /// Move-only; the fixture stops it at TearDown if the test did not.
     class HeldContainer {
-    public:
+      public:
         HeldContainer(HeldContainer&&) noexcept;
         HeldContainer& operator=(HeldContainer&&) noexcept;
         HeldContainer(const HeldContainer&) = delete;
@@ -129,7 +128,7 @@ public:
         /// after `timeout`) and returns what it did. Later calls return the same result.
         RunResult wait(std::chrono::seconds timeout = kDefaultTimeout);
 
-    private:
+      private:
         friend class LabTest;
         explicit HeldContainer(std::shared_ptr<detail::HeldProcess> process);
         std::shared_ptr<detail::HeldProcess> process_;
@@ -138,7 +137,7 @@ public:
     LabTest();
     ~LabTest() override;
 
-protected:
+  protected:
     /// Skips the test (with the reason) when not root; makes a fresh temporary --root
     /// under /var/tmp (never in the build tree); snapshots the host for the leak check.
     void SetUp() override;
@@ -184,17 +183,17 @@ protected:
     /// Check the result with `ASSERT_TRUE(held.started())`.
     HeldContainer startHeld(std::vector<std::string> runFlags, const std::string& rootfs = "");
 
-private:
+  private:
     std::string makeTempPath(const std::string& kind);
     void start(detail::HeldProcess& process);
     void stopHeldContainers();
     void reportLeaks();
 
-    bool ready_ = false;           // SetUp got as far as making the temp dirs
-    std::string base_;             // /var/tmp/mydocker-test.XXXXXX: every temp dir of the test
-    std::string root_;             // base_/root
-    int tempCount_ = 0;            // names temp dirs uniquely
-    HostSnapshot before_;          // the host before the test, for the leak check
+    bool ready_ = false;   // SetUp got as far as making the temp dirs
+    std::string base_;     // /var/tmp/mydocker-test.XXXXXX: every temp dir of the test
+    std::string root_;     // base_/root
+    int tempCount_ = 0;    // names temp dirs uniquely
+    HostSnapshot before_;  // the host before the test, for the leak check
     std::vector<std::shared_ptr<detail::HeldProcess>> held_;  // stopped at TearDown
 };
 

@@ -1,9 +1,8 @@
 // The main of every labNN_test: GoogleTest's, plus what the harness needs process-wide.
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <exception>
