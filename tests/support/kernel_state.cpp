@@ -21,11 +21,11 @@ std::string procPath(pid_t pid, std::string_view file) {
     return fmt::format("{}/{}", pid, file);
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo (octal); undo that.
 bool isOctalDigit(char c) {
     return c >= '0' && c <= '7';
 }
 
+// mountinfo escapes space, tab, newline and backslash as \ooo (octal); undo that.
 std::string decodeOctal(const std::string& field) {
     std::string out;
     for (std::size_t i = 0; i < field.size(); ++i) {

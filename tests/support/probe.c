@@ -369,7 +369,7 @@ static int dispatch(int argc, char** argv) {
     if (strcmp(cmd, "segv") == 0) return cmd_segv();
     if (strcmp(cmd, "fork-child") == 0) return cmd_fork_child();
 
-    if (arg == NULL) return usage("missing argument");
+    if (arg == NULL) return usage("unknown subcommand, or its argument is missing");
     if (strcmp(cmd, "hold") == 0) return cmd_hold(arg);
     if (strcmp(cmd, "escape") == 0) return cmd_escape(arg);
     if (strcmp(cmd, "ls") == 0) return cmd_ls(arg);
@@ -380,6 +380,10 @@ static int dispatch(int argc, char** argv) {
         return cmd_write(arg, argv[3]);
     }
 
+    const int numeric = strcmp(cmd, "exit") == 0 || strcmp(cmd, "sleep") == 0 ||
+                        strcmp(cmd, "forks") == 0 || strcmp(cmd, "spin") == 0 ||
+                        strcmp(cmd, "alloc") == 0;
+    if (!numeric) return usage("unknown subcommand");
     if (number < 0) return usage("expected a non-negative number");
     if (strcmp(cmd, "exit") == 0) return (int)(number & 0xff);
     if (strcmp(cmd, "sleep") == 0) return sleep((unsigned)number) == 0 ? 0 : EXIT_FAILED;
@@ -388,8 +392,7 @@ static int dispatch(int argc, char** argv) {
         return cmd_forks(number);
     }
     if (strcmp(cmd, "spin") == 0) return cmd_spin(number);
-    if (strcmp(cmd, "alloc") == 0) return cmd_alloc(number);
-    return usage("unknown subcommand");
+    return cmd_alloc(number);
 }
 
 int main(int argc, char** argv) {
