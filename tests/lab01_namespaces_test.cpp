@@ -31,9 +31,6 @@ constexpr std::size_t kMaxHostname = 64;
 /// A container's default hostname: its short id, 12 hex digits (as docker's).
 const std::regex kShortId("[0-9a-f]{12}");
 
-/// DESIGN.md's error line for bad input: `labNN: error: <what> (<why>)`.
-const std::regex kErrorLine("lab01: error: .+ \\(.+\\)");
-
 /// Exit codes of docker run (DESIGN.md).
 constexpr int kRuntimeFailure = 125;
 constexpr int kNotExecutable = 126;
@@ -42,45 +39,6 @@ constexpr int kSignalBase = 128;
 
 class Lab01Namespaces : public LabTest {
   protected:
-    /// `lab01 run <flags> -- <probe> <probeArgs>`: the probe, from the host's files, as CMD.
-    RunResult runProbe(const std::vector<std::string>& flags,
-                       const std::vector<std::string>& probeArgs) {
-        std::vector<std::string> args = {"run"};
-        args.insert(args.end(), flags.begin(), flags.end());
-        args.push_back("--");
-        args.push_back(probeBinary());
-        args.insert(args.end(), probeArgs.begin(), probeArgs.end());
-        return lab(args);
-    }
-
-    /// The runtime failed on its own terms: exactly one stderr line `lab01: error: ...`
-    /// that names the problem (contains `topic`) and is not a skeleton's TODO.
-    void expectOneErrorLine(const RunResult& r, const std::string& topic) {
-        const auto lines = r.errLines();
-        ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
-        const std::string& line = lines.front();
-        EXPECT_EQ(line.rfind("lab01: error:", 0), 0u)
-            << "expected the line to start with \"lab01: error:\"" << r;
-        ASSERT_EQ(line.find("TODO"), std::string::npos)
-            << "expected a real error, found the skeleton's TODO" << r;
-        EXPECT_NE(line.find(topic), std::string::npos)
-            << "expected the error to name the problem (\"" << topic << "\")" << r;
-    }
-
-    /// Bad input: exit 125, one error line `lab01: error: <what> (<why>)`, and nothing
-    /// left in --root or on the host's mount table (the harness checks the rest).
-    void expectRejected(const RunResult& r, const std::string& topic) {
-        EXPECT_EQ(r.exitCode, kRuntimeFailure) << "expected exit 125 for bad input" << r;
-        expectOneErrorLine(r, topic);
-        if (r.errLines().size() == 1) {
-            EXPECT_TRUE(std::regex_match(r.errLines().front(), kErrorLine))
-                << "expected the form \"lab01: error: <what> (<why>)\"" << r;
-        }
-        const auto left = rootEntries();
-        EXPECT_TRUE(left.empty()) << "expected --root to stay empty after bad input, found: "
-                                  << ::testing::PrintToString(left) << r;
-        EXPECT_TRUE(newHostMounts().empty()) << "expected no new mount on the host" << r;
-    }
 };
 
 // The container lives in new UTS, PID, mount and IPC namespaces: the inodes behind

@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -29,11 +28,6 @@
 namespace mydocker::test {
 namespace {
 
-/// Exit code of docker run when the runtime fails or the input is bad (DESIGN.md).
-constexpr int kRuntimeFailure = 125;
-
-/// DESIGN.md's error line for bad input: `labNN: error: <what> (<why>)`.
-const std::regex kErrorLine("lab02: error: .+ \\(.+\\)");
 
 /// A device node every container gets: its path, major and minor (devices.txt).
 struct Device {
@@ -89,25 +83,6 @@ protected:
     /// A path inside the running container, seen from the host through /proc/PID/root.
     static std::string inside(pid_t pid, const std::string& path) {
         return fmt::format("/proc/{}/root{}", pid, path);
-    }
-
-    /// Bad input: exit 125, exactly one line `lab02: error: <what> (<why>)` naming the
-    /// rootfs (not the skeleton's TODO), nothing in --root, no new mount on the host.
-    void expectRejected(const RunResult& r) {
-        EXPECT_EQ(r.exitCode, kRuntimeFailure) << "expected exit 125 for a bad --rootfs" << r;
-        const auto lines = r.errLines();
-        ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
-        const std::string& line = lines.front();
-        EXPECT_EQ(line.find("TODO"), std::string::npos)
-            << "expected a real error, found the skeleton's TODO" << r;
-        EXPECT_TRUE(std::regex_match(line, kErrorLine))
-            << "expected the form \"lab02: error: <what> (<why>)\"" << r;
-        EXPECT_NE(line.find("rootfs"), std::string::npos)
-            << "expected the error to name the problem (\"rootfs\")" << r;
-        const auto left = rootEntries();
-        EXPECT_TRUE(left.empty()) << "expected --root to stay empty after bad input, found: "
-                                  << ::testing::PrintToString(left) << r;
-        EXPECT_TRUE(newHostMounts().empty()) << "expected no new mount on the host" << r;
     }
 };
 
@@ -359,7 +334,7 @@ TEST_F(Lab02Rootfs, EscapeAttemptsDoNotReachTheHost) {
 TEST_F(Lab02Rootfs, MissingRootfsIsRejectedWith125) {
     points(4);
     const std::string missing = joinPath(makeTempDir(), "no-such-rootfs");
-    expectRejected(lab({"run", "--rootfs", missing, "--", "/bin/true"}));
+    expectRejected(lab({"run", "--rootfs", missing, "--", "/bin/true"}), "rootfs");
 }
 
 // A relative --rootfs (even one that exists, as ".") is refused: 125, one line, nothing left.
@@ -367,7 +342,7 @@ TEST_F(Lab02Rootfs, RelativeRootfsIsRejectedWith125) {
     points(4);
     for (const std::string relative : {".", "var/tmp", "rootfs"}) {
         SCOPED_TRACE("--rootfs " + relative);
-        expectRejected(lab({"run", "--rootfs", relative, "--", "/bin/true"}));
+        expectRejected(lab({"run", "--rootfs", relative, "--", "/bin/true"}), "rootfs");
     }
 }
 
@@ -375,7 +350,7 @@ TEST_F(Lab02Rootfs, RelativeRootfsIsRejectedWith125) {
 TEST_F(Lab02Rootfs, FileAsRootfsIsRejectedWith125) {
     points(4);
     const std::string file = makeTempFile("not a directory\n");
-    expectRejected(lab({"run", "--rootfs", file, "--", "/bin/true"}));
+    expectRejected(lab({"run", "--rootfs", file, "--", "/bin/true"}), "rootfs");
 }
 
 // Lab 01 still works in lab02: without --rootfs the container keeps the host's files and

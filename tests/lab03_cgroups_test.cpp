@@ -34,12 +34,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// Exit codes of docker run (DESIGN.md).
-constexpr int kRuntimeFailure = 125;
 constexpr int kKilled = 128 + SIGKILL;
-
-/// DESIGN.md's error line for bad input: `labNN: error: <what> (<why>)`.
-const std::regex kErrorLine("lab03: error: .+ \\(.+\\)");
 
 /// A container's cgroup directory: `mydocker/<64 hex digits>`.
 const std::regex kContainerCgroup(".*/mydocker/[0-9a-f]{64}");
@@ -55,18 +50,6 @@ bool isV2() { return cgroupMode() == CgroupMode::v2; }
 
 class Lab03Cgroups : public LabTest {
 protected:
-    /// `lab03 run <flags> -- <probe> <probeArgs>`: the probe, from the host's files, as CMD.
-    RunResult runProbe(const std::vector<std::string>& flags,
-                       const std::vector<std::string>& probeArgs,
-                       std::chrono::seconds timeout = kDefaultTimeout) {
-        std::vector<std::string> args = {"run"};
-        args.insert(args.end(), flags.begin(), flags.end());
-        args.push_back("--");
-        args.push_back(probeBinary());
-        args.insert(args.end(), probeArgs.begin(), probeArgs.end());
-        return lab(args, timeout);
-    }
-
     /// The id of the one container run so far in this test (its directory under --root).
     std::string containerId() const {
         const std::string dir = joinPath(root(), "containers");
@@ -116,24 +99,6 @@ protected:
         EXPECT_TRUE(std::regex_match(*dir, kContainerCgroup))
             << "expected pid " << pid << " in a mydocker/<id> cgroup, found " << *dir;
         return readLine(joinPath(*dir, file));
-    }
-
-    /// Bad input: exit 125, one error line `lab03: error: <what> (<why>)` naming `topic`
-    /// (not a skeleton's TODO), and nothing left: --root empty, no cgroup.
-    void expectRejected(const RunResult& r, const std::string& topic) {
-        EXPECT_EQ(r.exitCode, kRuntimeFailure) << "expected exit 125 for bad input" << r;
-        const auto lines = r.errLines();
-        ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
-        EXPECT_TRUE(std::regex_match(lines.front(), kErrorLine))
-            << "expected the form \"lab03: error: <what> (<why>)\"" << r;
-        EXPECT_EQ(lines.front().find("TODO"), std::string::npos)
-            << "expected a real error, found the skeleton's TODO" << r;
-        EXPECT_NE(lines.front().find(topic), std::string::npos)
-            << "expected the error to name the problem (\"" << topic << "\")" << r;
-        EXPECT_TRUE(rootEntries().empty()) << "expected --root to stay empty after bad input" << r;
-        EXPECT_TRUE(mydockerCgroupDirs().empty())
-            << "expected no cgroup after bad input, found "
-            << ::testing::PrintToString(mydockerCgroupDirs());
     }
 };
 

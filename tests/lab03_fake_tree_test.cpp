@@ -20,6 +20,7 @@
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
 #include "mydocker/scope_guard.hpp"
+#include "support/fake_cgroup_tree.hpp"
 #include "support/kernel_state.hpp"
 
 namespace mydocker::test {
@@ -27,37 +28,10 @@ namespace {
 
 namespace cg = mydocker::cgroups;
 
-/// The cgroup every fake-tree test makes, below its root(s).
-constexpr const char* kPath = "mydocker/fake-container";
+constexpr const char* kPath = kFakeCgroupPath;
 
-/// A temporary directory standing in for /sys/fs/cgroup, removed at the end.
-class Lab03FakeTree : public ::testing::Test {
+class Lab03FakeTree : public FakeCgroupTree {
 protected:
-    void SetUp() override {
-        std::string pattern = "/tmp/lab03-fake-cgroup.XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw SysError("mkdtemp", pattern);
-        base_ = pattern;
-    }
-    void TearDown() override {
-        if (!base_.empty()) removeAll(base_);
-    }
-
-    /// Records the test's weight for the grader.
-    static void points(int n) { RecordProperty("points", n); }
-
-    /// A path in the fake tree.
-    std::string at(const std::string& relative) const { return joinPath(base_, relative); }
-
-    /// Makes directory `dir` (relative) holding `files` (name -> content), as the kernel
-    /// shows a cgroup directory.
-    void kernelDir(const std::string& dir, const std::map<std::string, std::string>& files = {}) {
-        makeDirs(at(dir));
-        for (const auto& [name, content] : files) writeFileAtomic(joinPath(at(dir), name), content);
-    }
-
-    /// The contents of a fake file (relative), without its trailing newline.
-    std::string contents(const std::string& relative) const { return readLine(at(relative)); }
-
     /// The v1 hierarchies of the fake tree: each controller mounted on its own.
     cg::ControllerMounts v1Mounts() const {
         cg::ControllerMounts mounts;
@@ -75,8 +49,6 @@ protected:
         kernelDir("cpuset",
                   {{"cgroup.procs", ""}, {"cpuset.cpus", "0-3\n"}, {"cpuset.mems", "0\n"}});
     }
-
-    std::string base_;
 };
 
 /// Runs `body`, which must fail on a file the fake kernel did not make: SysError ENOENT.

@@ -13,6 +13,7 @@
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
 #include "mydocker/memory.hpp"
+#include "support/fake_cgroup_tree.hpp"
 
 namespace mydocker::test {
 namespace {
@@ -20,38 +21,11 @@ namespace {
 namespace cg = mydocker::cgroups;
 namespace mem = mydocker::memory;
 
-/// The cgroup every fake-tree test uses, below its root.
-constexpr const char* kPath = "mydocker/fake-container";
+constexpr const char* kPath = kFakeCgroupPath;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-/// A temporary directory standing in for /sys/fs/cgroup, removed at the end.
-class Lab04FakeTree : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string pattern = "/tmp/lab04-fake-cgroup.XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw SysError("mkdtemp", pattern);
-        base_ = pattern;
-    }
-    void TearDown() override {
-        if (!base_.empty()) removeAll(base_);
-    }
-
-    /// Records the test's weight for the grader.
-    static void points(int n) { RecordProperty("points", n); }
-
-    std::string at(const std::string& relative) const { return joinPath(base_, relative); }
-
-    /// Makes directory `dir` (relative) holding `files`, as the kernel shows a cgroup.
-    void kernelDir(const std::string& dir, const std::map<std::string, std::string>& files) {
-        makeDirs(at(dir));
-        for (const auto& [name, content] : files) writeFileAtomic(joinPath(at(dir), name), content);
-    }
-
-    std::string contents(const std::string& relative) const { return readLine(at(relative)); }
-
-    std::string base_;
-};
+using Lab04FakeTree = FakeCgroupTree;
 
 // The sizes Docker users type: digits with b, k, m or g (either case, powers of 1024),
 // or plain bytes. --memory takes those of at least 6m.

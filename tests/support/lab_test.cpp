@@ -339,6 +339,44 @@ void LabTest::points(int n) {
     RecordProperty("points", n);
 }
 
+void LabTest::expectOneErrorLine(const RunResult& r, const std::string& topic) {
+    const auto lines = r.errLines();
+    ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
+    const std::string& line = lines.front();
+    const std::string prefix = "lab" + labNumber() + ": error: ";
+    const std::regex form(prefix + ".+ \\(.+\\)");
+    EXPECT_TRUE(std::regex_match(line, form))
+        << "expected the form \"" << prefix << "<what> (<why>)\"" << r;
+    EXPECT_EQ(line.find("TODO"), std::string::npos)
+        << "expected a real error, found the skeleton's TODO" << r;
+    EXPECT_NE(line.find(topic), std::string::npos)
+        << "expected the error to name the problem (\"" << topic << "\")" << r;
+}
+
+void LabTest::expectRejected(const RunResult& r, const std::string& topic) {
+    constexpr int kRuntimeFailure = 125;  // docker run's code for bad input
+    EXPECT_EQ(r.exitCode, kRuntimeFailure) << "expected exit 125 for bad input" << r;
+    expectOneErrorLine(r, topic);
+    const auto left = rootEntries();
+    EXPECT_TRUE(left.empty()) << "expected --root to stay empty after bad input, found: "
+                              << ::testing::PrintToString(left) << r;
+    EXPECT_TRUE(newHostMounts().empty()) << "expected no new mount on the host" << r;
+    const auto cgroups = mydockerCgroupDirs();
+    EXPECT_TRUE(cgroups.empty()) << "expected no cgroup after bad input, found "
+                                 << ::testing::PrintToString(cgroups) << r;
+}
+
+RunResult LabTest::runProbe(const std::vector<std::string>& flags,
+                            const std::vector<std::string>& probeArgs,
+                            std::chrono::seconds timeout) {
+    std::vector<std::string> args = {"run"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("--");
+    args.push_back(probeBinary());
+    args.insert(args.end(), probeArgs.begin(), probeArgs.end());
+    return lab(args, timeout);
+}
+
 RunResult LabTest::lab(const std::vector<std::string>& args, std::chrono::seconds timeout) {
     std::vector<std::string> argv = {labBinary(), "--root", root_};
     argv.insert(argv.end(), args.begin(), args.end());

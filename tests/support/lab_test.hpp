@@ -153,6 +153,21 @@ class LabTest : public ::testing::Test {
     RunResult lab(const std::vector<std::string>& args,
                   std::chrono::seconds timeout = kDefaultTimeout);
 
+    /// Runs `labNN --root <root()> run <flags> -- <probe> <probeArgs>`: the host's probe as
+    /// CMD, on the host's root (labs 01, 03, 04 without --rootfs).
+    RunResult runProbe(const std::vector<std::string>& flags,
+                       const std::vector<std::string>& probeArgs,
+                       std::chrono::seconds timeout = kDefaultTimeout);
+
+    /// The runtime failed on its own terms: exactly one stderr line of the form
+    /// `labNN: error: <what> (<why>)` that names the problem (contains `topic`) and is
+    /// not a skeleton's TODO (whose errors also exit 125).
+    void expectOneErrorLine(const RunResult& r, const std::string& topic);
+
+    /// Bad input: exit 125, expectOneErrorLine(r, topic), and nothing left behind:
+    /// --root empty, no new mount on the host, no mydocker cgroup.
+    void expectRejected(const RunResult& r, const std::string& topic);
+
     /// The temporary --root every lab command of this test gets (it exists and is empty
     /// at the start).
     std::string root() const;
