@@ -101,6 +101,19 @@ RunConfig buildRunConfig(const std::string& root, const RunFlags& flags) {
     return config;
 }
 
+// The first argument CLI11 could not place (a mistyped flag, usually), for the error line.
+std::string firstUnexpected(const CLI::App& app) {
+    std::vector<std::string> extras = app.remaining();
+    for (const CLI::App* sub : app.get_subcommands()) {
+        const auto more = sub->remaining();
+        extras.insert(extras.end(), more.begin(), more.end());
+    }
+    for (const auto& arg : extras) {
+        if (arg != "--") return arg;
+    }
+    return extras.empty() ? std::string("?") : extras.front();
+}
+
 // Prints one error line: "labNN: error: <what>".
 void printError(std::string_view message) {
     log::write(log::Level::error, message);
@@ -129,6 +142,10 @@ int runCli(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
+    } catch (const CLI::ExtrasError&) {
+        printError(fmt::format("unknown flag or argument: {} (see '{} --help')",
+                               firstUnexpected(app), programName()));
+        return kRuntimeFailure;
     } catch (const CLI::ParseError& e) {
         printError(fmt::format("{} (see '{} --help')", e.what(), programName()));
         return kRuntimeFailure;
