@@ -182,6 +182,15 @@ TEST_F(Lab01Namespaces, HostMountTableIsUnchangedDuringAndAfterTheRun) {
     const RunResult r = held.wait();
     EXPECT_EQ(r.exitCode, 0) << r;
     EXPECT_EQ(keys(), before) << "expected the host's mount table to be as before the run";
+
+    // The same on a host whose mounts are shared (systemd's default): the container's
+    // /proc must not propagate back, so its mounts must be made private first.
+    const SharedHostRun shared = labOnSharedHost({"run", "--", probeBinary(), "exit", "0"});
+    EXPECT_EQ(shared.result.exitCode, 0) << shared.result;
+    for (const auto& m : shared.newMounts) {
+        ADD_FAILURE() << "on a host with shared mounts, the container's mount propagated to "
+                         "the host: " << m.describe() << " (make / private first)";
+    }
 }
 
 // The exit code of `run` is CMD's own.

@@ -192,6 +192,17 @@ TEST_F(Lab02Rootfs, HostMountTableIsUnchangedBeforeDuringAndAfter) {
     const RunResult r = held.wait();
     EXPECT_EQ(r.exitCode, 0) << r;
     EXPECT_EQ(table(), before) << "expected the host's mount table unchanged after the run";
+
+    // The same on a host whose mounts are shared (systemd's default): unless the
+    // container makes its mounts private first, its bind mount and /proc propagate back,
+    // and pivot_root(2) fails with EINVAL.
+    const SharedHostRun shared =
+        labOnSharedHost({"run", "--rootfs", rootfs, "--", "/probe", "exit", "0"});
+    EXPECT_EQ(shared.result.exitCode, 0) << shared.result;
+    for (const auto& m : shared.newMounts) {
+        ADD_FAILURE() << "on a host with shared mounts, the container's mount propagated to "
+                         "the host: " << m.describe() << " (make / private first)";
+    }
 }
 
 // /proc is a new procfs (nosuid, nodev, noexec), /dev a new tmpfs (nosuid, and not

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -446,6 +447,47 @@ std::string LabTest::makeRootfs() {
     }
     if (::chmod(probe.c_str(), 0755) != 0) throw SysError("chmod", probe);
     return rootfs;
+}
+
+SharedHostRun LabTest::labOnSharedHost(const std::vector<std::string>& args,
+                                       std::chrono::seconds timeout) {
+    // The shell prints its namespace's mount table before and after the command, between
+    // separator lines; the command's own stdout stays in the middle. It reads the table
+    // through a procfs of its own, made private: a /proc that leaked back from the
+    // container would hide the real one (and its /proc/self) at /proc.
+    static const std::string kSeparator = "--- mydocker-test mount table ---";
+    const std::string script =
+        "proc=$1; shift; mount -t proc proc \"$proc\" && mount --make-private \"$proc\" || "
+        "exit 125; cat \"$proc/self/mountinfo\"; echo '" + kSeparator + "'; \"$@\"; rc=$?; " +
+        "echo '" + kSeparator + "'; cat \"$proc/self/mountinfo\"; exit $rc";
+    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "shared", "--",
+                                     "/bin/sh", "-c", script, "sh", makeTempDir(),
+                                     labBinary(), "--root", root_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    SpawnOptions options;
+    options.timeout = timeout;
+    const ProcessResult process = runProcess(argv, options);
+
+    SharedHostRun run;
+    run.result.command = commandLine(argv);
+    run.result.exitCode = process.exitCode();
+    run.result.timedOut = process.timedOut;
+    run.result.err = process.err;
+    const auto first = process.out.find(kSeparator + "\n");
+    const auto last = process.out.rfind(kSeparator + "\n");
+    if (first == std::string::npos || last == first) {
+        run.result.out = process.out;  // the shell never got that far: the caller sees why
+        return run;
+    }
+    const auto before = parseMountInfo(process.out.substr(0, first));
+    const std::size_t middle = first + kSeparator.size() + 1;
+    run.result.out = process.out.substr(middle, last - middle);
+    std::set<int> known;
+    for (const auto& m : before) known.insert(m.id);
+    for (const auto& m : parseMountInfo(process.out.substr(last + kSeparator.size() + 1))) {
+        if (known.count(m.id) == 0) run.newMounts.push_back(m);
+    }
+    return run;
 }
 
 std::vector<MountInfo> LabTest::newHostMounts() const {

@@ -88,6 +88,12 @@ struct RunResult {
     bool has(const std::string& key) const;
 };
 
+/// What LabTest::labOnSharedHost() saw: the run, and the mounts that appeared meanwhile.
+struct SharedHostRun {
+    RunResult result;                  ///< the lab command, as lab() returns it
+    std::vector<MountInfo> newMounts;  ///< mounts that propagated out of the container
+};
+
 /// Prints a RunResult for a failure message: the command, how it ended, stdout and stderr.
 /// `EXPECT_EQ(r.exitCode, 0) << r;` shows what was found next to what was expected.
 std::ostream& operator<<(std::ostream& os, const RunResult& result);
@@ -158,6 +164,14 @@ class LabTest : public ::testing::Test {
     RunResult runProbe(const std::vector<std::string>& flags,
                        const std::vector<std::string>& probeArgs,
                        std::chrono::seconds timeout = kDefaultTimeout);
+
+    /// Runs `labNN --root <root()> args...` as on a systemd host, where every mount is
+    /// shared: in a mount namespace of its own (unshare(1) --propagation shared) that
+    /// dies with the command. A runtime that forgets to make its mounts private then
+    /// leaks them back into that namespace (and pivot_root(2) refuses a shared root),
+    /// whatever the propagation of the machine running the tests.
+    SharedHostRun labOnSharedHost(const std::vector<std::string>& args,
+                                  std::chrono::seconds timeout = kDefaultTimeout);
 
     /// The runtime failed on its own terms: exactly one stderr line of the form
     /// `labNN: error: <what> (<why>)` that names the problem (contains `topic`) and is
