@@ -136,6 +136,11 @@ int runCli(int argc, char** argv) {
     CLI::App* run = app.add_subcommand("run", "Run a command in a new container");
     addRunFlags(*run, runFlags);
 
+    // No command at all: show what there is (as `docker` does).
+    if (argc <= 1) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -147,6 +152,11 @@ int runCli(int argc, char** argv) {
                                firstUnexpected(app), programName()));
         return kRuntimeFailure;
     } catch (const CLI::ParseError& e) {
+        if (!run->parsed() && !app.remaining().empty()) {
+            printError(fmt::format("unknown command or flag: {} (see '{} --help')",
+                                   firstUnexpected(app), programName()));
+            return kRuntimeFailure;
+        }
         printError(fmt::format("{} (see '{} --help')", e.what(), programName()));
         return kRuntimeFailure;
     }

@@ -44,7 +44,7 @@ std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& 
 }
 
 std::int64_t parsePidsLimit(std::string_view text) {
-    todo("lab03: TODO parse --pids-limit: an integer from 1", text);
+    todo("lab03: TODO parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
 }
 
 }  // namespace mydocker::cgroups

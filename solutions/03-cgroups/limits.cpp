@@ -144,7 +144,7 @@ std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& 
 }
 
 std::int64_t parsePidsLimit(std::string_view text) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse --pids-limit: an integer from 1", text);
+    // BEGIN SOLUTION: todo("lab03: TODO parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
     // Docker takes 0 and -1 as "unlimited"; here no flag means unlimited, and a limit
     // that allows nothing (not even CMD) is a mistake worth reporting.
     const auto limit = parseWhole<std::int64_t>(text);
