@@ -456,11 +456,14 @@ SharedHostRun LabTest::labOnSharedHost(const std::vector<std::string>& args,
     // through a procfs of its own, made private: a /proc that leaked back from the
     // container would hide the real one (and its /proc/self) at /proc.
     static const std::string kSeparator = "--- mydocker-test mount table ---";
+    // unshare(1) makes the copied mounts private first, so that nothing done in the new
+    // namespace reaches the machine's own (whose mounts may be shared: systemd's), then
+    // the script makes them shared again, as peers of the container's only.
     const std::string script =
-        "proc=$1; shift; mount -t proc proc \"$proc\" && mount --make-private \"$proc\" || "
-        "exit 125; cat \"$proc/self/mountinfo\"; echo '" + kSeparator + "'; \"$@\"; rc=$?; " +
+        "proc=$1; shift; mount --make-rshared / && mount -t proc proc \"$proc\" && "
+        "mount --make-private \"$proc\" || exit 125; cat \"$proc/self/mountinfo\"; echo '" + kSeparator + "'; \"$@\"; rc=$?; " +
         "echo '" + kSeparator + "'; cat \"$proc/self/mountinfo\"; exit $rc";
-    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "shared", "--",
+    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private", "--",
                                      "/bin/sh", "-c", script, "sh", makeTempDir(),
                                      labBinary(), "--root", root_};
     argv.insert(argv.end(), args.begin(), args.end());

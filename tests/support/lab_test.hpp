@@ -166,7 +166,7 @@ class LabTest : public ::testing::Test {
                        std::chrono::seconds timeout = kDefaultTimeout);
 
     /// Runs `labNN --root <root()> args...` as on a systemd host, where every mount is
-    /// shared: in a mount namespace of its own (unshare(1) --propagation shared) that
+    /// shared: in a mount namespace of its own (unshare(1), then `mount --make-rshared /`) that
     /// dies with the command. A runtime that forgets to make its mounts private then
     /// leaks them back into that namespace (and pivot_root(2) refuses a shared root),
     /// whatever the propagation of the machine running the tests.
