@@ -16,6 +16,7 @@
 
 #include "mydocker/error.hpp"
 #include "mydocker/rootfs.hpp"
+#include "support/devices.hpp"
 
 namespace mydocker::test {
 namespace {
@@ -29,17 +30,6 @@ const std::string kRootfs = "/var/tmp/lab02-plan-test/rootfs";
 /// The flags the handout asks for, on top of which more are allowed.
 constexpr unsigned long kProcFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 constexpr unsigned long kSysFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-/// A device node the plan must create: path, major, minor (devices.txt).
-struct Device {
-    const char* path;
-    unsigned major;
-    unsigned minor;
-};
-constexpr Device kDevices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
 
 /// The plan, or a test failure naming the exception (the skeleton's TODO, say).
 std::optional<std::vector<MountStep>> planOrFail() {

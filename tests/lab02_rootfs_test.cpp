@@ -23,24 +23,11 @@
 #include <vector>
 
 #include "mydocker/file.hpp"
+#include "support/devices.hpp"
 #include "support/lab_test.hpp"
 
 namespace mydocker::test {
 namespace {
-
-
-/// A device node every container gets: its path, major and minor (devices.txt).
-struct Device {
-    const char* path;
-    unsigned major;
-    unsigned minor;
-};
-constexpr Device kDevices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
-/// Everyone may read and write them.
-constexpr mode_t kDeviceMode = 0666;
 
 /// The links of /dev and where they point.
 const std::vector<std::pair<std::string, std::string>> kDevLinks = {
