@@ -4,7 +4,7 @@
 set(MYDOCKER_LAB_PACKAGES
   "05:LibArchive"      # image import: tar layers
   "06:PkgConfig"       # libnl-route-3 through pkg-config
-  "10:nlohmann_json")  # container state files
+  )
 
 function(mydocker_find_lab_dependencies lab)
   foreach(entry ${MYDOCKER_LAB_PACKAGES})

@@ -1,4 +1,4 @@
-// The command line of labN: Docker's, limited to the commands and flags of labs 1..N.
+// The command line of labN: Docker's, limited to the verbs and flags of labs 1..N.
 #pragma once
 
 namespace mydocker::driver {

@@ -9,7 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
 #include "mydocker/unique_fd.hpp"
 
 extern char** environ;
@@ -33,6 +36,24 @@ int waitForPid(pid_t pid) {
     return status;
 }
 
+std::uint64_t processStartTime(pid_t pid) {
+    const std::string path = fmt::format("/proc/{}/stat", pid);
+    const std::string stat = readFile(path);
+    // Field 2, the command name, is in parentheses and may itself hold spaces and ")":
+    // count the fields from the last ")". Field 3 is the first after it; we want 22.
+    const auto close = stat.rfind(')');
+    constexpr int kStartTimeField = 22;
+    constexpr int kFirstFieldAfterName = 3;
+    std::size_t pos = close == std::string::npos ? std::string::npos : close + 2;
+    for (int field = kFirstFieldAfterName; field < kStartTimeField && pos != std::string::npos;
+         ++field) {
+        pos = stat.find(' ', pos);
+        if (pos != std::string::npos) ++pos;
+    }
+    if (pos == std::string::npos) throw Error(fmt::format("cannot parse {}", path));
+    return std::strtoull(stat.c_str() + pos, nullptr, 10);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -49,6 +70,12 @@ std::vector<char*> cArray(std::vector<std::string>& strings) {
 [[noreturn]] void execChild(std::vector<std::string> argv, std::vector<std::string> env,
                             int in, int out, int err) {
     ::setpgid(0, 0);  // its own group, so a timeout kills its children too
+    // The runtime blocks its signals and ignores SIGPIPE (signals.hpp); both would
+    // survive execve(2). The program gets the usual signal state.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
     if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
         ::dup2(err, STDERR_FILENO) < 0) {
         ::_exit(125);

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -12,25 +13,11 @@
 namespace mydocker {
 namespace {
 
-// A JSON string literal: quotes, backslashes and control characters escaped.
-std::string quote(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
-}
+// ordered_json keeps the keys in the order written: a person reads the file too.
+using json = nlohmann::ordered_json;
+
+/// JSON key of the format version.
+constexpr const char* kVersionKey = "version";
 
 }  // namespace
 
@@ -38,31 +25,78 @@ std::string containerDir(const std::string& root, const std::string& id) {
     return joinPath(joinPath(root, "containers"), id);
 }
 
+std::string statePath(const std::string& root, const std::string& id) {
+    return joinPath(containerDir(root, id), "state.json");
+}
+
 std::string toJson(const ContainerState& s) {
-    std::string command;
-    for (const auto& arg : s.command) {
-        if (!command.empty()) command += ", ";
-        command += quote(arg);
+    const json document = {
+        {kVersionKey, kStateVersion},
+        {"id", s.id},
+        {"hostname", s.hostname},
+        {"rootfs", s.rootfs},
+        {"command", s.command},
+        {"status", s.status},
+        {"pid", s.pid},
+        {"pidStartTime", s.pidStartTime},
+        {"exitCode", s.exitCode},
+        {"oomKilled", s.oomKilled},
+        {"createdAt", s.createdAt},
+        {"startedAt", s.startedAt},
+        {"finishedAt", s.finishedAt},
+    };
+    return document.dump(2) + "\n";
+}
+
+ContainerState fromJson(const std::string& text, const std::string& where) {
+    try {
+        const json document = json::parse(text);
+        const int version = document.at(kVersionKey).get<int>();
+        if (version != kStateVersion) {
+            throw Error(fmt::format("corrupt state file {} (format version {}, this runtime reads {})",
+                                    where, version, kStateVersion));
+        }
+        ContainerState s;
+        document.at("id").get_to(s.id);
+        document.at("hostname").get_to(s.hostname);
+        document.at("rootfs").get_to(s.rootfs);
+        document.at("command").get_to(s.command);
+        document.at("status").get_to(s.status);
+        document.at("pid").get_to(s.pid);
+        document.at("pidStartTime").get_to(s.pidStartTime);
+        document.at("exitCode").get_to(s.exitCode);
+        document.at("oomKilled").get_to(s.oomKilled);
+        document.at("createdAt").get_to(s.createdAt);
+        document.at("startedAt").get_to(s.startedAt);
+        document.at("finishedAt").get_to(s.finishedAt);
+        return s;
+    } catch (const json::exception& e) {
+        // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.
+        std::string why = e.what();
+        if (const auto bracket = why.find("] "); bracket != std::string::npos) {
+            why = why.substr(bracket + 2);
+        }
+        throw Error(fmt::format("corrupt state file {} ({})", where, why));
     }
-    return fmt::format(
-        "{{\n  \"id\": {},\n  \"hostname\": {},\n  \"rootfs\": {},\n  \"command\": [{}],\n"
-        "  \"status\": {},\n  \"pid\": {},\n  \"exit_code\": {},\n  \"oom_killed\": {},\n"
-        "  \"created\": {}\n}}\n",
-        quote(s.id), quote(s.hostname), quote(s.rootfs), command, quote(s.status), s.pid,
-        s.exitCode, s.oomKilled ? "true" : "false", quote(s.createdAt));
 }
 
 void saveState(const std::string& root, const ContainerState& state) {
-    writeFileAtomic(joinPath(containerDir(root, state.id), "state.json"), toJson(state));
+    writeFileAtomic(statePath(root, state.id), toJson(state));
+}
+
+ContainerState loadState(const std::string& root, const std::string& id) {
+    const std::string path = statePath(root, id);
+    return fromJson(readFile(path), path);
 }
 
 std::string nowRfc3339() {
-    const std::time_t now = std::time(nullptr);
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
     std::tm utc{};
-    ::gmtime_r(&now, &utc);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return buffer;
+    ::gmtime_r(&now.tv_sec, &utc);
+    char seconds[32];
+    std::strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &utc);
+    return fmt::format("{}.{:09}Z", seconds, now.tv_nsec);
 }
 
 std::string newContainerId() {

@@ -1,4 +1,5 @@
 // Lab 01: replace the child with CMD, reporting why if it cannot be run.
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>

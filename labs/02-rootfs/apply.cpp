@@ -5,6 +5,7 @@
 // target and the step it belonged to:
 //   lab02: error: preparing the root filesystem: mount proc on /proc (nosuid,nodev,noexec):
 //   mount(/proc): Operation not permitted (EPERM)
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,6 +21,7 @@
 #include "mydocker/error.hpp"
 #include "mydocker/log.hpp"
 #include "mydocker/rootfs.hpp"
+#include "mydocker/unique_fd.hpp"
 
 namespace mydocker::rootfs {
 namespace {
@@ -60,6 +62,12 @@ void makeSymlink(const MountStep& step) {
     }
 }
 
+/// StepKind::makeFile: an empty file to bind-mount a file on, unless one exists.
+void makeFile(const MountStep& step) {
+    UniqueFd fd(::open(step.target.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, step.mode));
+    if (!fd) throw SysError("open", step.target);
+}
+
 /// Carries out one step: the system calls of its kind.
 void applyStep(const MountStep& step) {
     switch (step.kind) {
@@ -69,6 +77,7 @@ void applyStep(const MountStep& step) {
         case StepKind::makeDir: return makeDir(step);
         case StepKind::makeNode: return makeNode(step);
         case StepKind::symlink: return makeSymlink(step);
+        case StepKind::makeFile: return makeFile(step);
     }
     throw Error(fmt::format("unknown step kind {}", static_cast<int>(step.kind)));
 }
@@ -113,6 +122,7 @@ std::string describe(const MountStep& step) {
             return fmt::format("create device {} ({}:{}, mode {:04o})", step.target, step.major,
                                step.minor, step.mode);
         case StepKind::symlink: return fmt::format("link {} -> {}", step.target, step.source);
+        case StepKind::makeFile: return fmt::format("create file {}", step.target);
     }
     return "unknown step";
 }

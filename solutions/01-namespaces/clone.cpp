@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,11 @@ struct ChildArgs {
 /// Child side: wait for the parent's go, then run the body.
 int childEntry(void* raw) {
     const auto* args = static_cast<ChildArgs*>(raw);
+    // Die with the runtime, before waiting for anything: a container whose runtime was
+    // killed must not live on unmanaged (and never start CMD). Set before the read
+    // below, so there is no moment when the parent could die unnoticed: if it died
+    // before this line, its end of the pipe is closed and the read sees EOF.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 125;
     // Close our copy of the write end, or the read below could never see EOF.
     ::close(args->syncWrite);
     char go = 0;

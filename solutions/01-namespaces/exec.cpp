@@ -1,4 +1,5 @@
 // Lab 01: replace the child with CMD, reporting why if it cannot be run.
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,11 @@ std::string pathOf(const std::vector<std::string>& env) {
 
 void execCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
     // BEGIN SOLUTION: todo("lab01: TODO execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
+    // Every descriptor the runtime opens is close-on-exec, but the runtime's own caller
+    // may have left some open without it (`exec 3</` in a shell): CMD would inherit
+    // them, and an fd on the host's "/" is a way out of any root (runc's CVE-2024-21626).
+    // Mark all but stdin, stdout and stderr close-on-exec: the exec below closes them.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw SysError("close_range", "3..");
     auto args = toArgv(argv);
     auto envp = toArgv(env);
     // execvpe(3) searches the PATH of the *calling* process: set ours to the container's.

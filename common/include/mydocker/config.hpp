@@ -35,6 +35,7 @@ struct RunConfig {
     ResourceLimits limits;              ///< labs 03 and 04
     std::vector<std::string> command;   ///< CMD and its arguments
     std::vector<std::string> env;       ///< the container's environment, KEY=VALUE
+    bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.

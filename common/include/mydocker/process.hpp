@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const SpawnOption
 
 /// waitpid(2) that retries on EINTR. Returns the status. Throws SysError.
 int waitForPid(pid_t pid);
+
+/// When process `pid` started, in clock ticks after boot: field 22 of `/proc/PID/stat`.
+/// With the pid it names one process for good: a pid reused later has another start time.
+/// @throws SysError if the file cannot be read; Error if it cannot be parsed
+std::uint64_t processStartTime(pid_t pid);
 
 /// The docker-style exit code of a wait status: the code, or 128+N for signal N.
 int exitCodeOfStatus(int status);

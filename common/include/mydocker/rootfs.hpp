@@ -37,6 +37,7 @@ enum class StepKind {
     makeDir,        ///< mkdir(2) `target` with `mode`; an existing directory is fine
     makeNode,       ///< mknod(2) the character device `major`:`minor` at `target`, chmod to `mode`
     symlink,        ///< symlink(2): a link at `target` pointing to `source`
+    makeFile,       ///< an empty regular file at `target` with `mode` (a file's mount point)
 };
 
 /// One step of setting up the container's root, as plain data.
@@ -105,6 +106,15 @@ struct MountStep {
         return step;
     }
 
+    /// Creates the empty file `path` (the mount point of a bind-mounted file) unless it exists.
+    static MountStep makeFile(std::string path, mode_t mode) {
+        MountStep step;
+        step.kind = StepKind::makeFile;
+        step.target = std::move(path);
+        step.mode = mode;
+        return step;
+    }
+
     /// Steps are equal when every field is (for tests).
     bool operator==(const MountStep&) const = default;
 };
@@ -114,6 +124,35 @@ struct MountStep {
 /// Pure: makes no system call, so it can be unit-tested and printed.
 /// @param rootfs the container's root directory, an absolute host path
 std::vector<MountStep> planRootfs(const std::string& rootfs);
+
+/// A host file or directory bind-mounted into the container (lab 09's volumes; lab 06's
+/// generated `/etc/hosts` and `/etc/resolv.conf` are bind mounts of files too).
+struct BindMount {
+    std::string source;     ///< the host's path, absolute
+    std::string target;     ///< where it appears in the container, absolute
+    bool readOnly = false;  ///< mounted read-only
+    bool isFile = false;    ///< `source` is a file: the mount point is a file, not a directory
+
+    /// Equal when every field is (for tests).
+    bool operator==(const BindMount&) const = default;
+};
+
+/// Everything the container's root is made of: the root filesystem, and what later labs
+/// mount into it. Lab 02 plans the root from `rootfs` alone (planRootfs()); the given
+/// planContainerRoot() adds the rest, so labs 06 and 09 never reopen lab 02's code.
+struct RootfsSpec {
+    std::string rootfs;            ///< the root directory, an absolute host path
+    std::vector<BindMount> binds;  ///< mounted in this order, after the rootfs, before pivot_root
+
+    /// Equal when every field is (for tests).
+    bool operator==(const RootfsSpec&) const = default;
+};
+
+/// The whole plan of a container's root from its spec: planRootfs(spec.rootfs), with the
+/// spec's bind mounts inserted just before the pivotRoot step (while both the host's
+/// paths and the new root are reachable: `source` on the host, `target` below the rootfs).
+/// Given code (not the lesson); pure, like planRootfs().
+std::vector<MountStep> planContainerRoot(const RootfsSpec& spec);
 
 /// Carries out `plan` in order, in the calling process's mount namespace.
 /// The only function that calls mount(2), pivot_root(2), umount2(2), mknod(2), symlink(2).

@@ -1,40 +1,72 @@
 /// @file
 /// @brief A container's recorded state: `<root>/containers/<id>/state.json`.
 ///
-/// Written when a container starts and again when it ends, so that `ps -a` and
-/// `inspect` (lab 10) can tell what happened to it, an OOM kill included.
+/// Written when a container is created, when CMD starts and when it ends, so that
+/// `ps -a` and `inspect` (lab 10) can tell what happened to it, an OOM kill included.
+/// The file is JSON (nlohmann-json) with a format version; it is written to a temporary
+/// file and renamed, so a reader sees the old record or the new one, never half of one.
+///
+/// A pid alone does not name a process for long: once the container ends, the kernel
+/// may give its pid to another process. The record keeps the process's start time
+/// (field 22 of `/proc/PID/stat`) beside it; a later command checks both before it
+/// signals or joins the process (runc does the same).
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace mydocker {
 
+/// The version of state.json this runtime writes and reads.
+inline constexpr int kStateVersion = 1;
+
 /// What the runtime records about one container.
 struct ContainerState {
-    std::string id;                    ///< the full id
+    std::string id;                    ///< the full id, 64 hex digits
     std::string hostname;              ///< its hostname
     std::string rootfs;                ///< its root directory, empty for the host's
     std::vector<std::string> command;  ///< CMD and arguments
     std::string status = "created";    ///< created, running or exited
-    pid_t pid = 0;                     ///< the init process, as the host sees it
+    pid_t pid = 0;                     ///< its PID 1, as the host sees it (0: none yet)
+    std::uint64_t pidStartTime = 0;    ///< that process's start time, in clock ticks after boot
     int exitCode = 0;                  ///< valid once exited
-    bool oomKilled = false;            ///< the kernel's OOM killer ended it
+    bool oomKilled = false;            ///< the kernel's OOM killer killed one of its processes
     std::string createdAt;             ///< RFC 3339, UTC
+    std::string startedAt;             ///< when CMD started; empty before
+    std::string finishedAt;            ///< when CMD ended; empty before
+
+    /// Equal when every field is (for tests).
+    bool operator==(const ContainerState&) const = default;
 };
 
 /// The directory holding container `id`'s files under `root`.
 std::string containerDir(const std::string& root, const std::string& id);
 
-/// Writes state.json into containerDir (atomically).
-void saveState(const std::string& root, const ContainerState& state);
+/// The state file of container `id` under `root`.
+std::string statePath(const std::string& root, const std::string& id);
 
-/// Renders a state as the JSON saveState writes.
+/// Renders a state as the JSON saveState writes (with the format version).
 std::string toJson(const ContainerState& state);
 
-/// The current time as RFC 3339 in UTC ("2026-11-24T10:00:00Z").
+/// Parses what toJson wrote.
+/// @param json the text of a state file
+/// @param where names the file in the error
+/// @throws Error `corrupt state file <where> (<why>)` if it is not JSON, lacks a field,
+///         has a field of the wrong type, or is of another format version
+ContainerState fromJson(const std::string& json, const std::string& where = "state.json");
+
+/// Writes state.json into containerDir, atomically (a temporary file, then rename).
+/// @throws SysError if the file cannot be written
+void saveState(const std::string& root, const ContainerState& state);
+
+/// Reads container `id`'s state.json.
+/// @throws SysError if it cannot be read; Error if it is corrupt (see fromJson)
+ContainerState loadState(const std::string& root, const std::string& id);
+
+/// The current time as RFC 3339 in UTC, with nanoseconds ("2026-11-24T10:00:00.123456789Z").
 std::string nowRfc3339();
 
 /// A new random container id: 64 hex digits, as Docker's.

@@ -1,0 +1,86 @@
+// The container's side of the run pipeline: what the child does once the runtime has
+// released it, in its new namespaces, before it becomes CMD.
+//
+// A failure is sent to the runtime over the report pipe ("<exit code> <message>"), which
+// prints it and undoes the start: the child's stderr may already be the container's.
+#include <sched.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "lab.hpp"
+#include "mydocker/error.hpp"
+#include "mydocker/log.hpp"
+#include "mydocker/namespaces.hpp"
+#include "mydocker/rootfs.hpp"
+#include "mydocker/signals.hpp"
+#include "pipeline.hpp"
+
+namespace mydocker::driver {
+namespace {
+
+/// Does the child's step `name` (logged at debug level, named in its errors).
+template <class Do>
+void childStep(const std::string& name, Do&& action) {
+    log::debug("step (container): {}", name);
+    withContext(name, std::forward<Do>(action));
+}
+
+/// Sends a failure over the report pipe as "<code> <message>".
+void sendFailure(int reportFd, const Error& error) {
+    const std::string report = fmt::format("{} {}", error.exitCode(), error.what());
+    [[maybe_unused]] const ssize_t n = ::write(reportFd, report.data(), report.size());
+}
+
+/// The environment CMD starts with: what `docker run` gives a container by default.
+std::vector<std::string> containerEnvironment(const RunConfig& config) {
+    std::vector<std::string> env = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME=" + config.hostname,
+        "HOME=/root",
+    };
+    env.insert(env.end(), config.env.begin(), config.env.end());
+    return env;
+}
+
+/// The container's mounts: its own root (lab 02) or, without --rootfs, the host's root
+/// with a /proc of its own (lab 01).
+void setUpMounts(const RunConfig& config) {
+    if constexpr (lab >= 2) {
+        if (!config.rootfs.empty()) {
+            const rootfs::RootfsSpec spec{config.rootfs, {}};
+            childStep("set up the root filesystem",
+                      [&] { rootfs::applyPlan(rootfs::planContainerRoot(spec)); });
+            return;
+        }
+    }
+    childStep("mount /proc", [] { ns::remountProc(); });
+}
+
+}  // namespace
+
+int childMain(const RunConfig& config, int reportFd) {
+    try {
+        if constexpr (lab >= 3) {
+            if (config.cgroupNamespace) {
+                // Now, not at clone(2): a cgroup namespace is rooted at the cgroup its
+                // creator is in, and the runtime has just put us in the container's.
+                childStep("enter a cgroup namespace", [] {
+                    if (::unshare(CLONE_NEWCGROUP) != 0) throw SysError("unshare", "CLONE_NEWCGROUP");
+                });
+            }
+        }
+        setUpMounts(config);
+        childStep("set the hostname", [&] { ns::setHostname(config.hostname); });
+        signals::resetForExec();
+        ns::execCommand(config.command, containerEnvironment(config));
+    } catch (const Error& e) {
+        sendFailure(reportFd, e);
+        return e.exitCode();
+    } catch (const std::exception& e) {
+        sendFailure(reportFd, Error(e.what()));
+    }
+    return kRuntimeFailure;
+}
+
+}  // namespace mydocker::driver

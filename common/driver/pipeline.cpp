@@ -1,0 +1,263 @@
+// The run pipeline: the life of a container on one screen.
+//
+//   runtime (parent)                                   container (child)
+//   ----------------                                   -----------------
+//   record the state
+//   create the cgroup, apply the limits          (03)
+//   limit memory                                 (04)
+//   clone the child in new namespaces  ---------->     block on the sync pipe
+//   put it in the cgroup                         (03)
+//   release the child  -------------------------->     enter a cgroup namespace (03, v2)
+//                                                      set up the root filesystem (02)
+//                                                        or mount /proc (01)
+//                                                      set the hostname (01)
+//   wait for CMD to start  <----------------------     exec CMD (01): the report pipe closes
+//   wait for CMD to end, forwarding signals
+//   read the OOM kill count                      (04)
+//   teardown: the undos, last first; record the exit
+//
+// Each step registers its undo in a Teardown as soon as it is done. A failure, or a
+// SIGINT, SIGTERM or SIGHUP before CMD runs, unwinds through ~Teardown: what was done
+// is undone, in reverse order, and nothing is left. `--log-level debug` prints every
+// `step:` and `undo:`. The child's side is child.cpp.
+#include "pipeline.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "lab.hpp"
+#include "mydocker/cgroups.hpp"
+#include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
+#include "mydocker/log.hpp"
+#include "mydocker/memory.hpp"
+#include "mydocker/namespaces.hpp"
+#include "mydocker/process.hpp"
+#include "mydocker/signals.hpp"
+#include "mydocker/state.hpp"
+#include "mydocker/teardown.hpp"
+#include "mydocker/unique_fd.hpp"
+
+namespace mydocker::driver {
+namespace {
+
+/// docker run's answer to a third Ctrl-C: the container is killed, not asked.
+constexpr int kInterruptsBeforeKill = 3;
+
+/// Does the steps of a start, in order, each registering its undo in a Teardown.
+class Steps {
+public:
+    explicit Steps(Teardown& teardown) : teardown_(teardown) {}
+
+    /// Does step `name`; then `undo` is registered, to run when the container ends or
+    /// a later step fails. A SIGINT, SIGTERM or SIGHUP pending before the step stops
+    /// the start instead (signals::Interrupted).
+    template <class Do, class Undo>
+    void run(std::string name, Do&& action, Undo&& undo) {
+        run(name, std::forward<Do>(action));
+        teardown_.add(std::move(name), std::forward<Undo>(undo));
+    }
+
+    /// Does step `name`, which has nothing to undo (its effect goes with an earlier step's).
+    template <class Do>
+    void run(const std::string& name, Do&& action) {
+        signals::throwIfInterrupted();
+        log::debug("step: {}", name);
+        withContext(name, std::forward<Do>(action));
+    }
+
+private:
+    Teardown& teardown_;
+};
+
+/// Everything the steps share: the container as it is being built.
+struct Container {
+    const RunConfig& config;
+    ContainerState state;
+    std::unique_ptr<cgroups::Cgroup> cgroup;  // lab 03
+    ns::Child child;                          // pid -1 until cloned, and again once reaped
+    UniqueFd report;                          // the child's report pipe: EOF once CMD runs
+    bool ran = false;                         // CMD started: the record is kept
+
+    explicit Container(const RunConfig& c) : config(c) {
+        state.id = c.id;
+        state.hostname = c.hostname;
+        state.rootfs = c.rootfs;
+        state.command = c.command;
+        state.createdAt = nowRfc3339();
+    }
+
+    void save() const { saveState(config.root, state); }
+
+    // --- record the state ---------------------------------------------------------
+    void record() {
+        makeDirs(containerDir(config.root, config.id), 0700);
+        save();
+    }
+    /// A container that never ran CMD is undone whole, its record too (and containers/
+    /// if it was the only one); one that ran keeps its record, as `docker ps -a` shows.
+    void forgetUnlessRan() const {
+        if (ran) return;
+        removeAll(containerDir(config.root, config.id));
+        const std::string containers = joinPath(config.root, "containers");
+        if (::rmdir(containers.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST &&
+            errno != ENOENT) {
+            throw SysError("rmdir", containers);
+        }
+    }
+
+    // --- clone the child in new namespaces ------------------------------------------
+    void clone() {
+        Pipe pipe = makePipe();
+        const int reportWrite = pipe.write.get();
+        child = ns::spawnChild(ns::containerCloneFlags(),
+                               [this, reportWrite] { return childMain(config, reportWrite); });
+        pipe.write.reset();  // only the child writes: we must see EOF when it execs
+        report = std::move(pipe.read);
+        state.pid = child.pid;
+        state.pidStartTime = processStartTime(child.pid);
+        log::debug("container {} is pid {}", shortId(config.id), child.pid);
+    }
+    void killChild() {
+        if (child.pid <= 0) return;  // already reaped: its pid may be someone else's now
+        ::kill(child.pid, SIGKILL);
+        waitForPid(child.pid);
+        child.pid = -1;
+    }
+
+    // --- wait for CMD to start ------------------------------------------------------
+    /// Reads the child's report until EOF: nothing means CMD is running (the pipe is
+    /// close-on-exec); a report is the child's error, rethrown here with its exit code.
+    /// SIGINT, SIGTERM or SIGHUP meanwhile kill the child and stop the start.
+    void awaitExec(const UniqueFd& signalFd) {
+        std::string text;
+        std::optional<int> interrupted;
+        pollfd fds[2] = {{report.get(), POLLIN, 0}, {signalFd.get(), POLLIN, 0}};
+        for (;;) {
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                throw SysError("poll", "report pipe");
+            }
+            if (fds[1].revents != 0) {
+                const int signal = signals::readSignal(signalFd);
+                if (signals::isTermination(signal) && !interrupted) {
+                    interrupted = signal;
+                    ::kill(child.pid, SIGKILL);  // its report pipe closes: the loop ends
+                }
+            }
+            if (fds[0].revents == 0) continue;
+            char buffer[1024];
+            const ssize_t n = ::read(report.get(), buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw SysError("read", "report pipe");
+            if (n == 0) break;
+            text.append(buffer, static_cast<std::size_t>(n));
+        }
+        if (interrupted) throw signals::Interrupted(*interrupted);
+        if (!text.empty()) {
+            // "<exit code> <message>", as the child's sendFailure wrote it.
+            const auto space = text.find(' ');
+            const int code = std::atoi(text.substr(0, space).c_str());
+            throw ExecError(code, space == std::string::npos ? text : text.substr(space + 1));
+        }
+        ran = true;
+        state.status = "running";
+        state.startedAt = nowRfc3339();
+        save();
+    }
+
+    // --- wait for CMD to end --------------------------------------------------------
+    /// Waits for PID 1 to exit, forwarding the signals the runtime gets to it (docker
+    /// run's sig-proxy); the third SIGINT kills it. Returns its wait status.
+    int awaitExit(const UniqueFd& signalFd) {
+        int interrupts = 0;
+        for (;;) {
+            int status = 0;
+            const pid_t done = ::waitpid(child.pid, &status, WNOHANG);
+            if (done == child.pid) {
+                child.pid = -1;
+                return status;
+            }
+            if (done < 0 && errno != EINTR) throw SysError("waitpid", std::to_string(child.pid));
+            // SIGCHLD is blocked and read here too: a child that ends wakes this read.
+            const int signal = signals::readSignal(signalFd);
+            if (signal == SIGCHLD) continue;
+            if (signal == SIGINT && ++interrupts >= kInterruptsBeforeKill) {
+                log::warn("{} interrupts: killing the container", interrupts);
+                ::kill(child.pid, SIGKILL);
+                continue;
+            }
+            // PID 1 of a namespace ignores a signal it has no handler for: SIGTERM
+            // stops `sleep` only if it handles it (Docker's behaviour too).
+            ::kill(child.pid, signal);
+        }
+    }
+
+    // --- read the OOM kill count (lab 04) --------------------------------------------
+    /// Docker's semantics: the exit code stays PID 1's own. The state records any OOM
+    /// kill in the cgroup; the report is printed only when PID 1 itself died of the
+    /// SIGKILL and the cgroup counted an OOM kill (a SIGKILL from elsewhere is not one).
+    void readOomKills(int status) {
+        state.oomKilled = memory::oomKilled(*cgroup);
+        if (state.oomKilled && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+            log::write(log::Level::error, "container was OOM-killed");
+        }
+    }
+
+    // --- after the teardown ------------------------------------------------------------
+    void recordExit(int exitCode) {
+        state.status = "exited";
+        state.exitCode = exitCode;
+        state.finishedAt = nowRfc3339();
+        save();
+    }
+};
+
+}  // namespace
+
+int runContainer(const RunConfig& config) {
+    Container c(config);
+    const UniqueFd signalFd = signals::openSignalFd();
+    Teardown teardown;  // a throw from here on undoes what was done
+    Steps steps(teardown);
+
+    steps.run("record the state", [&] { c.record(); }, [&] { c.forgetUnlessRan(); });
+    if constexpr (lab >= 3) {
+        steps.run("create the cgroup",
+                  [&] { c.cgroup = cgroups::createForContainer(config.id, config.limits); },
+                  [&] { c.cgroup->destroy(); });
+    }
+    if constexpr (lab >= 4) {
+        if (config.limits.memoryBytes) {
+            steps.run("limit memory", [&] {
+                memory::applyMemoryLimit(*c.cgroup, *config.limits.memoryBytes);
+            });
+        }
+    }
+    steps.run("clone the child in new namespaces", [&] { c.clone(); }, [&] { c.killChild(); });
+    if constexpr (lab >= 3) {
+        // Before it runs anything: every process it forks is born in the cgroup.
+        steps.run("put it in the cgroup", [&] { c.cgroup->attach(c.child.pid); });
+    }
+    steps.run("release the child", [&] { ns::release(c.child); });
+    c.awaitExec(signalFd);
+
+    const int status = c.awaitExit(signalFd);
+    log::debug("CMD ended: {}", exitCodeOfStatus(status));
+    if constexpr (lab >= 4) c.readOomKills(status);
+
+    teardown.run();
+    c.recordExit(exitCodeOfStatus(status));
+    return exitCodeOfStatus(status);
+}
+
+}  // namespace mydocker::driver

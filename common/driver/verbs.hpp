@@ -1,0 +1,28 @@
+// The verbs of the command line, a file each (crun's layout): run.cpp, and from lab 05
+// on images, networks, volumes, ps... Each declares its own flags on its CLI11
+// subcommand and returns what to do once the line is parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace mydocker::driver {
+
+/// What every verb may use: the global flags, parsed.
+struct Globals {
+    std::string root = "/var/lib/mydocker";  ///< --root: where the runtime keeps its state
+    std::string logLevel = "warn";           ///< --log-level
+};
+
+/// A verb: its subcommand, and what to do when it is the one on the command line.
+struct Verb {
+    CLI::App* command = nullptr;        ///< the subcommand, owned by the app
+    std::function<int()> execute;       ///< runs it; returns the exit code; may throw Error
+};
+
+/// `run [OPTIONS] -- CMD [ARG...]` (run.cpp).
+Verb addRunVerb(CLI::App& app, const Globals& globals);
+
+}  // namespace mydocker::driver
