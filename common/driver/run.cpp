@@ -21,25 +21,43 @@
 namespace mydocker::driver {
 namespace {
 
+/// One flag's value as typed, and whether it was given at all: `--cpus ""` is given, and
+/// wrong (CLI11 would turn an empty value into "not given" for a std::optional).
+class Flag {
+public:
+    /// Declares `--name` on `command`.
+    void declare(CLI::App& command, const std::string& names, const std::string& help) {
+        option_ = command.add_option(names, value_, help);
+    }
+    /// True when the flag was on the command line (with any value, even "").
+    explicit operator bool() const { return option_ != nullptr && option_->count() > 0; }
+    /// The value as typed.
+    const std::string& operator*() const { return value_; }
+
+private:
+    std::string value_;
+    CLI::Option* option_ = nullptr;
+};
+
 /// Lab 01: the hostname.
 struct Lab01Flags {
-    std::optional<std::string> hostname;
+    Flag hostname;
 
     void declare(CLI::App& run) {
-        run.add_option("--hostname", hostname, "Container hostname (default: its short id)");
+        hostname.declare(run, "--hostname", "Container hostname (default: its short id)");
     }
     void check(RunConfig& config) const {
         if (hostname) ns::validateHostname(*hostname);
-        config.hostname = hostname.value_or(shortId(config.id));
+        config.hostname = hostname ? *hostname : shortId(config.id);
     }
 };
 
 /// Lab 02: a root filesystem of its own.
 struct Lab02Flags {
-    std::optional<std::string> rootfs;
+    Flag rootfs;
 
     void declare(CLI::App& run) {
-        run.add_option("--rootfs", rootfs, "Absolute path of the container's root directory");
+        rootfs.declare(run, "--rootfs", "Absolute path of the container's root directory");
     }
     void check(RunConfig& config) const {
         if (!rootfs) return;
@@ -50,16 +68,16 @@ struct Lab02Flags {
 
 /// Lab 03: CPU and process limits.
 struct Lab03Flags {
-    std::optional<std::string> cpus;
-    std::optional<std::string> cpuShares;
-    std::optional<std::string> cpusetCpus;
-    std::optional<std::string> pidsLimit;
+    Flag cpus;
+    Flag cpuShares;
+    Flag cpusetCpus;
+    Flag pidsLimit;
 
     void declare(CLI::App& run) {
-        run.add_option("--cpus", cpus, "Number of CPUs (e.g. 0.5)");
-        run.add_option("--cpu-shares", cpuShares, "CPU shares (relative weight, 2-262144)");
-        run.add_option("--cpuset-cpus", cpusetCpus, "CPUs in which to allow execution (0-3, 0,1)");
-        run.add_option("--pids-limit", pidsLimit, "Tune container pids limit");
+        cpus.declare(run, "--cpus", "Number of CPUs (e.g. 0.5)");
+        cpuShares.declare(run, "--cpu-shares", "CPU shares (relative weight, 2-262144)");
+        cpusetCpus.declare(run, "--cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)");
+        pidsLimit.declare(run, "--pids-limit", "Tune container pids limit");
     }
     void check(RunConfig& config) const {
         if (cpus) config.limits.cpus = cgroups::parseCpus(*cpus);
@@ -73,10 +91,10 @@ struct Lab03Flags {
 
 /// Lab 04: the memory limit.
 struct Lab04Flags {
-    std::optional<std::string> memory;
+    Flag memory;
 
     void declare(CLI::App& run) {
-        run.add_option("-m,--memory", memory, "Memory limit (b, k, m, g; at least 6m)");
+        memory.declare(run, "-m,--memory", "Memory limit (b, k, m, g; at least 6m)");
     }
     void check(RunConfig& config) const {
         if (memory) config.limits.memoryBytes = memory::parseMemorySize(*memory);
