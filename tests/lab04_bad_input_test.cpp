@@ -70,11 +70,10 @@ std::vector<BadInput> badInputs() {
         {"", "1", "0", "-5", "262145", "abc", "1.5", "99999999999999999999", "1\n2"},
         "--cpu-shares");
     add("--cpuset-cpus",
-        {"", ",", "1,,2", ",0", "0,", "a", "0-", "-1", "1-0", "0-1-2", "0-4294967295",
-         "0-99999999", "0-2,0-4294967295", "4294967296", "99999", "0\n1", longName},
+        {"", ",", "1,,2", ",0", "0,", "a", "0-", "-1", "1-0", "0-1-2", "0-4294967295", "0-99999999",
+         "0-2,0-4294967295", "4294967296", "99999", "0\n1", longName},
         "--cpuset-cpus");
-    add("--pids-limit",
-        {"", "0", "-1", "abc", "4194305", "1.5", "99999999999999999999", "1\n"},
+    add("--pids-limit", {"", "0", "-1", "abc", "4194305", "1.5", "99999999999999999999", "1\n"},
         "--pids-limit");
     add("--memory",
         {"", "12q", "0", "1m", "5m", "-1", "abc", "1.5g", "99999999999999999999",
@@ -89,12 +88,13 @@ std::vector<BadInput> badInputs() {
 /// A RunResult cut short for a message: values here may be 100,000 characters long.
 std::string brief(const RunResult& r) {
     constexpr std::size_t kShown = 300;
-    return "\n  command: " + r.command.substr(0, kShown) + "\n  exit " + std::to_string(r.exitCode) +
-           (r.timedOut ? " (timed out)" : "") + "\n  stderr: " + r.err.substr(0, kShown);
+    return "\n  command: " + r.command.substr(0, kShown) + "\n  exit " +
+           std::to_string(r.exitCode) + (r.timedOut ? " (timed out)" : "") +
+           "\n  stderr: " + r.err.substr(0, kShown);
 }
 
 class Lab04BadInput : public LabTest {
-protected:
+  protected:
     /// Runs `labNN --root R args...`, timed.
     RunResult timedLab(const std::vector<std::string>& args, std::chrono::milliseconds& took) {
         before_ = rootEntries();
@@ -120,7 +120,7 @@ protected:
         EXPECT_TRUE(newHostMounts().empty()) << "expected no new mount on the host" << brief(r);
     }
 
-private:
+  private:
     std::vector<std::string> before_;  // --root's entries before the last run
 };
 
@@ -145,7 +145,7 @@ TEST_F(Lab04BadInput, CommandThatCannotRunIsRefusedAndLeavesNothing) {
         std::string command;
         int code;
     } commands[] = {
-        {"/nonexistent", kNotFound}, {"nonexistent", kNotFound}, {"/etc/passwd/x", kNotFound},
+        {"/nonexistent", kNotFound}, {"nonexistent", kNotFound},      {"/etc/passwd/x", kNotFound},
         {"/etc", kNotExecutable},    {"/etc/passwd", kNotExecutable},
     };
     for (const auto& [command, code] : commands) {

@@ -18,7 +18,8 @@ namespace mydocker::test {
 namespace {
 
 /// The lines of `text` that start with `prefix`, without it.
-std::vector<std::string> linesAfter(const std::vector<std::string>& lines, const std::string& prefix) {
+std::vector<std::string> linesAfter(const std::vector<std::string>& lines,
+                                    const std::string& prefix) {
     std::vector<std::string> found;
     for (const auto& line : lines) {
         if (line.rfind(prefix, 0) == 0) found.push_back(line.substr(prefix.size()));
@@ -31,13 +32,14 @@ class Lab04Pipeline : public LabTest {};
 // `--log-level debug` shows the start as DESIGN.md lists it, and the teardown as its
 // mirror image: the undos of the same steps, last first.
 TEST_F(Lab04Pipeline, StepsRunInOrderAndUndosInReverse) {
-    const RunResult r =
-        lab({"--log-level", "debug", "run", "-m", "64m", "--rootfs", makeRootfs(), "--", "/bin/true"});
+    const RunResult r = lab(
+        {"--log-level", "debug", "run", "-m", "64m", "--rootfs", makeRootfs(), "--", "/bin/true"});
     ASSERT_EQ(r.exitCode, 0) << r;
     const auto steps = linesAfter(r.errLines(), "lab04: debug: step: ");
     const std::vector<std::string> expected = {
-        "record the state", "create the cgroup",  "limit memory",
-        "clone the child in new namespaces",      "put it in the cgroup", "release the child"};
+        "record the state",     "create the cgroup",
+        "limit memory",         "clone the child in new namespaces",
+        "put it in the cgroup", "release the child"};
     EXPECT_EQ(steps, expected) << r;
     const auto undos = linesAfter(r.errLines(), "lab04: debug: undo: ");
     const std::vector<std::string> undone = {"clone the child in new namespaces",
@@ -70,7 +72,8 @@ TEST(Lab04State, CorruptStateFilesAreRefusedWithTheirName) {
             ADD_FAILURE() << "expected \"" << text << "\" to be refused";
         } catch (const Error& e) {
             const std::string what = e.what();
-            EXPECT_NE(what.find("corrupt state file /r/containers/x/state.json ("), std::string::npos)
+            EXPECT_NE(what.find("corrupt state file /r/containers/x/state.json ("),
+                      std::string::npos)
                 << what;
             EXPECT_EQ(what.find('\n'), std::string::npos) << what;
         }

@@ -3,10 +3,9 @@
 //
 // A failure is sent to the runtime over the report pipe ("<exit code> <message>"), which
 // prints it and undoes the start: the child's stderr may already be the container's.
+#include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "lab.hpp"
 #include "mydocker/error.hpp"
@@ -66,7 +65,8 @@ int childMain(const RunConfig& config, int reportFd) {
                 // Now, not at clone(2): a cgroup namespace is rooted at the cgroup its
                 // creator is in, and the runtime has just put us in the container's.
                 childStep("enter a cgroup namespace", [] {
-                    if (::unshare(CLONE_NEWCGROUP) != 0) throw SysError("unshare", "CLONE_NEWCGROUP");
+                    if (::unshare(CLONE_NEWCGROUP) != 0)
+                        throw SysError("unshare", "CLONE_NEWCGROUP");
                 });
             }
         }

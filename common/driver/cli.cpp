@@ -5,11 +5,10 @@
 // its own flags in its own file (verbs.hpp).
 #include "cli.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <optional>
 #include <vector>
@@ -21,7 +20,9 @@
 
 namespace mydocker::driver {
 
-std::string programName() { return fmt::format("lab{:02}", lab); }
+std::string programName() {
+    return fmt::format("lab{:02}", lab);
+}
 
 namespace {
 
@@ -46,7 +47,9 @@ std::string firstUnexpected(const CLI::App& app) {
 }
 
 // Prints one error line: "labNN: error: <what>".
-void printError(std::string_view message) { log::write(log::Level::error, message); }
+void printError(std::string_view message) {
+    log::write(log::Level::error, message);
+}
 
 /// Parses the command line; on a parse error prints one line and returns the exit code.
 std::optional<int> parse(CLI::App& app, int argc, char** argv) {
@@ -89,9 +92,9 @@ void checkGlobals(const Globals& globals) {
 
 int runCli(int argc, char** argv) {
     log::setProgram(programName());
-    CLI::App app{fmt::format("{}: the mydocker runtime as built up to lab {:02}", programName(),
-                             lab),
-                 programName()};
+    CLI::App app{
+        fmt::format("{}: the mydocker runtime as built up to lab {:02}", programName(), lab),
+        programName()};
     app.require_subcommand(1);
     Globals globals;
     app.add_option("--root", globals.root, "Directory of the runtime's state")

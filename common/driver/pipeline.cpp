@@ -22,6 +22,7 @@
 // `step:` and `undo:`. The child's side is child.cpp.
 #include "pipeline.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -31,8 +32,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "lab.hpp"
 #include "mydocker/cgroups.hpp"
@@ -55,7 +54,7 @@ constexpr int kInterruptsBeforeKill = 3;
 
 /// Does the steps of a start, in order, each registering its undo in a Teardown.
 class Steps {
-public:
+  public:
     explicit Steps(Teardown& teardown) : teardown_(teardown) {}
 
     /// Does step `name`; then `undo` is registered, to run when the container ends or
@@ -75,7 +74,7 @@ public:
         withContext(name, std::forward<Do>(action));
     }
 
-private:
+  private:
     Teardown& teardown_;
 };
 
@@ -230,20 +229,22 @@ int runContainer(const RunConfig& config) {
     Teardown teardown;  // a throw from here on undoes what was done
     Steps steps(teardown);
 
-    steps.run("record the state", [&] { c.record(); }, [&] { c.forgetUnlessRan(); });
+    steps.run(
+        "record the state", [&] { c.record(); }, [&] { c.forgetUnlessRan(); });
     if constexpr (lab >= 3) {
-        steps.run("create the cgroup",
-                  [&] { c.cgroup = cgroups::createForContainer(config.id, config.limits); },
-                  [&] { c.cgroup->destroy(); });
+        steps.run(
+            "create the cgroup",
+            [&] { c.cgroup = cgroups::createForContainer(config.id, config.limits); },
+            [&] { c.cgroup->destroy(); });
     }
     if constexpr (lab >= 4) {
         if (config.limits.memoryBytes) {
-            steps.run("limit memory", [&] {
-                memory::applyMemoryLimit(*c.cgroup, *config.limits.memoryBytes);
-            });
+            steps.run("limit memory",
+                      [&] { memory::applyMemoryLimit(*c.cgroup, *config.limits.memoryBytes); });
         }
     }
-    steps.run("clone the child in new namespaces", [&] { c.clone(); }, [&] { c.killChild(); });
+    steps.run(
+        "clone the child in new namespaces", [&] { c.clone(); }, [&] { c.killChild(); });
     if constexpr (lab >= 3) {
         // Before it runs anything: every process it forks is born in the cgroup.
         steps.run("put it in the cgroup", [&] { c.cgroup->attach(c.child.pid); });

@@ -24,7 +24,7 @@ namespace {
 /// One flag's value as typed, and whether it was given at all: `--cpus ""` is given, and
 /// wrong (CLI11 would turn an empty value into "not given" for a std::optional).
 class Flag {
-public:
+  public:
     /// Declares `--name` on `command`.
     void declare(CLI::App& command, const std::string& names, const std::string& help) {
         option_ = command.add_option(names, value_, help);
@@ -34,7 +34,7 @@ public:
     /// The value as typed.
     const std::string& operator*() const { return value_; }
 
-private:
+  private:
     std::string value_;
     CLI::Option* option_ = nullptr;
 };

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 
@@ -18,8 +17,8 @@ struct Globals {
 
 /// A verb: its subcommand, and what to do when it is the one on the command line.
 struct Verb {
-    CLI::App* command = nullptr;        ///< the subcommand, owned by the app
-    std::function<int()> execute;       ///< runs it; returns the exit code; may throw Error
+    CLI::App* command = nullptr;   ///< the subcommand, owned by the app
+    std::function<int()> execute;  ///< runs it; returns the exit code; may throw Error
 };
 
 /// `run [OPTIONS] -- CMD [ARG...]` (run.cpp).

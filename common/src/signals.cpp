@@ -1,6 +1,7 @@
 #include "mydocker/signals.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -8,11 +9,11 @@
 #include <cstring>
 #include <ctime>
 
-#include <fmt/format.h>
-
 namespace mydocker::signals {
 
-bool isTermination(int signal) { return signal == SIGINT || signal == SIGTERM || signal == SIGHUP; }
+bool isTermination(int signal) {
+    return signal == SIGINT || signal == SIGTERM || signal == SIGHUP;
+}
 
 sigset_t handledSignals() {
     sigset_t set;
@@ -41,7 +42,8 @@ void blockAtStart() {
 void resetForExec() {
     sigset_t none;
     sigemptyset(&none);
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw SysError("sigprocmask", "unblock all");
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0)
+        throw SysError("sigprocmask", "unblock all");
     struct sigaction defaults {};
     defaults.sa_handler = SIG_DFL;
     sigemptyset(&defaults.sa_mask);
@@ -50,7 +52,8 @@ void resetForExec() {
 }
 
 std::string name(int signal) {
-    if (const char* abbreviation = ::sigabbrev_np(signal)) return fmt::format("SIG{}", abbreviation);
+    if (const char* abbreviation = ::sigabbrev_np(signal))
+        return fmt::format("SIG{}", abbreviation);
     return fmt::format("signal {}", signal);
 }
 

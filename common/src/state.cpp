@@ -1,10 +1,9 @@
 #include "mydocker/state.hpp"
 
+#include <fmt/format.h>
 #include <sys/random.h>
 
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mydocker/error.hpp"
@@ -53,8 +52,9 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         const json document = json::parse(text);
         const int version = document.at(kVersionKey).get<int>();
         if (version != kStateVersion) {
-            throw Error(fmt::format("corrupt state file {} (format version {}, this runtime reads {})",
-                                    where, version, kStateVersion));
+            throw Error(
+                fmt::format("corrupt state file {} (format version {}, this runtime reads {})",
+                            where, version, kStateVersion));
         }
         ContainerState s;
         document.at("id").get_to(s.id);

@@ -14,7 +14,9 @@ Teardown& Teardown::operator=(Teardown&& other) noexcept {
     return *this;
 }
 
-Teardown::~Teardown() { run(); }
+Teardown::~Teardown() {
+    run();
+}
 
 void Teardown::add(std::string name, std::function<void()> undo) {
     undos_.emplace_back(std::move(name), std::move(undo));

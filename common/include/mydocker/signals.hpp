@@ -50,14 +50,14 @@ std::string name(int signal);
 /// The runtime was told to stop (SIGINT, SIGTERM, SIGHUP) before the container ran:
 /// exit code 128+N, as if the signal had killed it, once everything is undone.
 class Interrupted : public Error {
-public:
+  public:
     /// @param signal the signal that arrived
     explicit Interrupted(int signal);
     int exitCode() const noexcept override { return 128 + signal_; }
     /// The signal that arrived.
     int signal() const noexcept { return signal_; }
 
-private:
+  private:
     int signal_;
 };
 

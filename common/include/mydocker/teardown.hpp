@@ -29,7 +29,7 @@ namespace mydocker {
 
 /// A list of named undo actions, executed in reverse order of registration. Move-only.
 class Teardown {
-public:
+  public:
     Teardown() = default;
     /// Takes over `other`'s undos; `other` is left empty.
     Teardown(Teardown&& other) noexcept : undos_(std::exchange(other.undos_, {})) {}
@@ -51,7 +51,7 @@ public:
     /// The number of undos still registered.
     std::size_t size() const noexcept { return undos_.size(); }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::function<void()>>> undos_;
 };
 
