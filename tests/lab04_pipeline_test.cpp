@@ -2,6 +2,7 @@
 // a container's start happen in DESIGN.md's order, each undo runs, last first, and the
 // Teardown that holds the undos can be moved (lab 10 hands it to a monitor process).
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -61,6 +62,32 @@ TEST_F(Lab04Pipeline, TheRecordOfAFinishedContainerReadsBack) {
     EXPECT_GT(state.pidStartTime, 0u);
     EXPECT_FALSE(state.startedAt.empty());
     EXPECT_FALSE(state.finishedAt.empty());
+}
+
+// A runtime killed with SIGKILL cannot undo anything; its container dies with it (the
+// child's PR_SET_PDEATHSIG), and the next command of the runtime, whatever it is, sweeps
+// up: the cgroup goes, and the record says the container exited, killed.
+TEST_F(Lab04Pipeline, WhatAKilledRuntimeLeftIsSweptByTheNextCommand) {
+    auto held = startHeld({"-m", "64m", "--pids-limit", "20"}, makeRootfs());
+    ASSERT_TRUE(held.started());
+    const auto ids = listDir(joinPath(root(), "containers"));
+    ASSERT_EQ(ids.size(), 1u);
+    ASSERT_EQ(::kill(held.runtimePid(), SIGKILL), 0);
+    const RunResult killed = held.wait();
+    EXPECT_EQ(killed.exitCode, 128 + SIGKILL) << killed;
+    const auto left = mydockerCgroupDirs();
+    EXPECT_TRUE(std::any_of(left.begin(), left.end(), [&](const std::string& dir) {
+        return dir.find(ids.front()) != std::string::npos;
+    })) << "expected the killed runtime to leave its cgroup (nothing could remove it)";
+
+    const RunResult next = lab({"run", "--", "/bin/true"});
+    ASSERT_EQ(next.exitCode, 0) << next;
+    for (const std::string& dir : mydockerCgroupDirs()) {
+        EXPECT_EQ(dir.find(ids.front()), std::string::npos) << "expected swept: " << dir;
+    }
+    const ContainerState state = loadState(root(), ids.front());
+    EXPECT_EQ(state.status, "exited");
+    EXPECT_EQ(state.exitCode, 128 + SIGKILL);
 }
 
 // A state file that is not what the runtime wrote is refused in one clear line.

@@ -16,6 +16,7 @@
 #include "lab.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/log.hpp"
+#include "sweep.hpp"
 #include "verbs.hpp"
 
 namespace mydocker::driver {
@@ -112,6 +113,8 @@ int runCli(int argc, char** argv) {
 
     try {
         checkGlobals(globals);
+        // Before anything else: what a runtime killed with SIGKILL left behind.
+        sweepDeadContainers(globals.root);
         for (const Verb& verb : verbs) {
             if (verb.command->parsed()) return verb.execute();
         }

@@ -99,6 +99,10 @@ struct Container {
 
     // --- record the state ---------------------------------------------------------
     void record() {
+        // Whoever holds the teardown: if it is killed, the next command sweeps up
+        // (sweep.cpp).
+        state.monitorPid = ::getpid();
+        state.monitorStartTime = processStartTime(state.monitorPid);
         makeDirs(containerDir(config.root, config.id), 0700);
         save();
     }

@@ -8,6 +8,7 @@
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
+#include "mydocker/process.hpp"
 
 namespace mydocker {
 namespace {
@@ -38,6 +39,8 @@ std::string toJson(const ContainerState& s) {
         {"status", s.status},
         {"pid", s.pid},
         {"pidStartTime", s.pidStartTime},
+        {"monitorPid", s.monitorPid},
+        {"monitorStartTime", s.monitorStartTime},
         {"exitCode", s.exitCode},
         {"oomKilled", s.oomKilled},
         {"createdAt", s.createdAt},
@@ -64,6 +67,8 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         document.at("status").get_to(s.status);
         document.at("pid").get_to(s.pid);
         document.at("pidStartTime").get_to(s.pidStartTime);
+        document.at("monitorPid").get_to(s.monitorPid);
+        document.at("monitorStartTime").get_to(s.monitorStartTime);
         document.at("exitCode").get_to(s.exitCode);
         document.at("oomKilled").get_to(s.oomKilled);
         document.at("createdAt").get_to(s.createdAt);
@@ -87,6 +92,15 @@ void saveState(const std::string& root, const ContainerState& state) {
 ContainerState loadState(const std::string& root, const std::string& id) {
     const std::string path = statePath(root, id);
     return fromJson(readFile(path), path);
+}
+
+bool processIsAlive(pid_t pid, std::uint64_t startTime) {
+    if (pid <= 0) return false;
+    try {
+        return processStartTime(pid) == startTime;
+    } catch (const Error&) {
+        return false;  // no /proc/PID: it is gone
+    }
 }
 
 std::string nowRfc3339() {

@@ -32,6 +32,9 @@ struct ContainerState {
     std::string status = "created";    ///< created, running or exited
     pid_t pid = 0;                     ///< its PID 1, as the host sees it (0: none yet)
     std::uint64_t pidStartTime = 0;    ///< that process's start time, in clock ticks after boot
+    pid_t monitorPid = 0;              ///< the process that will tear it down (the runtime,
+                                       ///< or lab 10's monitor): if it dies, nobody will
+    std::uint64_t monitorStartTime = 0;  ///< that process's start time
     int exitCode = 0;                  ///< valid once exited
     bool oomKilled = false;            ///< the kernel's OOM killer killed one of its processes
     std::string createdAt;             ///< RFC 3339, UTC
@@ -65,6 +68,10 @@ void saveState(const std::string& root, const ContainerState& state);
 /// Reads container `id`'s state.json.
 /// @throws SysError if it cannot be read; Error if it is corrupt (see fromJson)
 ContainerState loadState(const std::string& root, const std::string& id);
+
+/// True when process `pid` exists and started at `startTime` (processStartTime()): the
+/// same process, not another that was given its pid since.
+bool processIsAlive(pid_t pid, std::uint64_t startTime);
 
 /// The current time as RFC 3339 in UTC, with nanoseconds ("2026-11-24T10:00:00.123456789Z").
 std::string nowRfc3339();
