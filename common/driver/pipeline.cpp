@@ -105,17 +105,14 @@ struct Container {
         state.monitorStartTime = processStartTime(state.monitorPid);
         makeDirs(containerDir(config.root, config.id), 0700);
         save();
+        markLive(config.root, config.id);  // after the record: the sweep reads it
     }
-    /// A container that never ran CMD is undone whole, its record too (and containers/
-    /// if it was the only one); one that ran keeps its record, as `docker ps -a` shows.
+    /// A container that never ran CMD is undone whole, its record too; one that ran
+    /// keeps its record, as `docker ps -a` shows it.
     void forgetUnlessRan() const {
         if (ran) return;
-        removeAll(containerDir(config.root, config.id));
-        const std::string containers = joinPath(config.root, "containers");
-        if (::rmdir(containers.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST &&
-            errno != ENOENT) {
-            throw SysError("rmdir", containers);
-        }
+        removeRecord(config.root, config.id);
+        unmarkLive(config.root, config.id);
     }
 
     // --- clone the child in new namespaces ------------------------------------------
@@ -222,6 +219,7 @@ struct Container {
         state.exitCode = exitCode;
         state.finishedAt = nowRfc3339();
         save();
+        unmarkLive(config.root, config.id);
     }
 };
 

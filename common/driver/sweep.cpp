@@ -37,7 +37,7 @@ void sweep(const std::string& root, ContainerState& state) {
     }
     if (state.startedAt.empty()) {
         // CMD never ran: the container is undone whole, as a failed start would be.
-        removeAll(containerDir(root, state.id));
+        removeRecord(root, state.id);
         return;
     }
     state.status = "exited";
@@ -49,15 +49,18 @@ void sweep(const std::string& root, ContainerState& state) {
 }  // namespace
 
 void sweepDeadContainers(const std::string& root) {
-    const std::string containers = joinPath(root, "containers");
-    if (!isDirectory(containers)) return;
-    for (const std::string& id : listDir(containers)) {
+    for (const std::string& id : liveContainers(root)) {
         try {
-            ContainerState state = loadState(root, id);
-            if (state.status == "exited") continue;
-            if (processIsAlive(state.monitorPid, state.monitorStartTime)) continue;
-            log::info("container {}: its runtime is gone; undoing what it left", shortId(id));
-            sweep(root, state);
+            if (pathExists(statePath(root, id))) {
+                ContainerState state = loadState(root, id);
+                if (state.status != "exited") {
+                    if (processIsAlive(state.monitorPid, state.monitorStartTime)) continue;
+                    log::info("container {}: its runtime is gone; undoing what it left",
+                              shortId(id));
+                    sweep(root, state);
+                }
+            }
+            unmarkLive(root, id);
         } catch (const Error& e) {
             // One broken record must not stop every command: say so, go on.
             log::warn("container {}: {}", shortId(id), e.what());

@@ -1,14 +1,18 @@
 #include "mydocker/state.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
 #include "mydocker/process.hpp"
+#include "mydocker/unique_fd.hpp"
 
 namespace mydocker {
 namespace {
@@ -92,6 +96,45 @@ void saveState(const std::string& root, const ContainerState& state) {
 ContainerState loadState(const std::string& root, const std::string& id) {
     const std::string path = statePath(root, id);
     return fromJson(readFile(path), path);
+}
+
+namespace {
+
+/// The index of live containers.
+std::string liveDir(const std::string& root) {
+    return joinPath(root, "live");
+}
+
+/// rmdir(2) of a directory that other containers may still be using: fine if not empty.
+void removeDirIfEmpty(const std::string& dir) {
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+        throw SysError("rmdir", dir);
+    }
+}
+
+}  // namespace
+
+void markLive(const std::string& root, const std::string& id) {
+    makeDirs(liveDir(root), 0700);
+    const std::string path = joinPath(liveDir(root), id);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) throw SysError("open", path);
+}
+
+void unmarkLive(const std::string& root, const std::string& id) {
+    const std::string path = joinPath(liveDir(root), id);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw SysError("unlink", path);
+    removeDirIfEmpty(liveDir(root));
+}
+
+std::vector<std::string> liveContainers(const std::string& root) {
+    if (!isDirectory(liveDir(root))) return {};
+    return listDir(liveDir(root));
+}
+
+void removeRecord(const std::string& root, const std::string& id) {
+    removeAll(containerDir(root, id));
+    removeDirIfEmpty(joinPath(root, "containers"));
 }
 
 bool processIsAlive(pid_t pid, std::uint64_t startTime) {

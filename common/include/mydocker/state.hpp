@@ -25,21 +25,21 @@ inline constexpr int kStateVersion = 1;
 
 /// What the runtime records about one container.
 struct ContainerState {
-    std::string id;                    ///< the full id, 64 hex digits
-    std::string hostname;              ///< its hostname
-    std::string rootfs;                ///< its root directory, empty for the host's
-    std::vector<std::string> command;  ///< CMD and arguments
-    std::string status = "created";    ///< created, running or exited
-    pid_t pid = 0;                     ///< its PID 1, as the host sees it (0: none yet)
-    std::uint64_t pidStartTime = 0;    ///< that process's start time, in clock ticks after boot
-    pid_t monitorPid = 0;              ///< the process that will tear it down (the runtime,
-                                       ///< or lab 10's monitor): if it dies, nobody will
+    std::string id;                      ///< the full id, 64 hex digits
+    std::string hostname;                ///< its hostname
+    std::string rootfs;                  ///< its root directory, empty for the host's
+    std::vector<std::string> command;    ///< CMD and arguments
+    std::string status = "created";      ///< created, running or exited
+    pid_t pid = 0;                       ///< its PID 1, as the host sees it (0: none yet)
+    std::uint64_t pidStartTime = 0;      ///< that process's start time, in clock ticks after boot
+    pid_t monitorPid = 0;                ///< the process that will tear it down (the runtime,
+                                         ///< or lab 10's monitor): if it dies, nobody will
     std::uint64_t monitorStartTime = 0;  ///< that process's start time
-    int exitCode = 0;                  ///< valid once exited
-    bool oomKilled = false;            ///< the kernel's OOM killer killed one of its processes
-    std::string createdAt;             ///< RFC 3339, UTC
-    std::string startedAt;             ///< when CMD started; empty before
-    std::string finishedAt;            ///< when CMD ended; empty before
+    int exitCode = 0;                    ///< valid once exited
+    bool oomKilled = false;              ///< the kernel's OOM killer killed one of its processes
+    std::string createdAt;               ///< RFC 3339, UTC
+    std::string startedAt;               ///< when CMD started; empty before
+    std::string finishedAt;              ///< when CMD ended; empty before
 
     /// Equal when every field is (for tests).
     bool operator==(const ContainerState&) const = default;
@@ -68,6 +68,25 @@ void saveState(const std::string& root, const ContainerState& state);
 /// Reads container `id`'s state.json.
 /// @throws SysError if it cannot be read; Error if it is corrupt (see fromJson)
 ContainerState loadState(const std::string& root, const std::string& id);
+
+/// Marks container `id` live: it has a process, or is being started. Every command sweeps
+/// the live containers whose monitor is gone; the index `<root>/live/<id>` (an empty file
+/// per container) spares it reading every record ever kept.
+/// @throws SysError if the file cannot be made
+void markLive(const std::string& root, const std::string& id);
+
+/// Container `id` is no longer live (it exited, or never started); `<root>/live/` goes
+/// with its last entry. Safe to call twice.
+/// @throws SysError if the file cannot be removed
+void unmarkLive(const std::string& root, const std::string& id);
+
+/// The ids of the live containers under `root` (none if there is no index).
+std::vector<std::string> liveContainers(const std::string& root);
+
+/// Removes the record of container `id` (its directory, which must hold nothing mounted),
+/// then `<root>/containers/` if it was the last one.
+/// @throws SysError naming what could not be removed
+void removeRecord(const std::string& root, const std::string& id);
 
 /// True when process `pid` exists and started at `startTime` (processStartTime()): the
 /// same process, not another that was given its pid since.
