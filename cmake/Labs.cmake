@@ -52,7 +52,7 @@ foreach(nn ${MYDOCKER_LABS})
   string(REGEX REPLACE "^0" "" lab_number ${nn})
   foreach(target lab${nn}_labs lab${nn}_solutions lab${nn}_skeleton)
     if(TARGET ${target})
-      target_link_libraries(${target} PUBLIC mydocker_common)
+      target_link_libraries(${target} PUBLIC mydocker_common ${MYDOCKER_LAB_LIBRARIES_${nn}})
       target_compile_definitions(${target} PRIVATE MYDOCKER_LAB=${lab_number})
     endif()
   endforeach()
@@ -61,6 +61,17 @@ foreach(nn ${MYDOCKER_LABS})
   add_library(driver${nn} OBJECT ${MYDOCKER_DRIVER_SOURCES})
   target_compile_definitions(driver${nn} PUBLIC MYDOCKER_LAB=${lab_number})
   target_link_libraries(driver${nn} PUBLIC mydocker_common CLI11::CLI11)
+
+  # The libraries that labs 1..NN need beyond mydocker_common (MYDOCKER_LAB_LIBRARIES_MM,
+  # set where each is built: lab 05's image store in common/CMakeLists.txt).
+  set(lab_libraries "")
+  foreach(mm ${MYDOCKER_LABS})
+    if(mm GREATER nn)
+      break()
+    endif()
+    list(APPEND lab_libraries ${MYDOCKER_LAB_LIBRARIES_${mm}})
+  endforeach()
+  target_link_libraries(driver${nn} PUBLIC ${lab_libraries})
 
   foreach(kind ${MYDOCKER_VARIANTS})
     # Which lab code goes into this variant of labNN.
@@ -85,7 +96,7 @@ foreach(nn ${MYDOCKER_LABS})
     set(MYDOCKER_OBJECTS_${kind}_${nn} ${objects})
 
     add_executable(${kind}_lab${nn} $<TARGET_OBJECTS:driver${nn}> ${objects})
-    target_link_libraries(${kind}_lab${nn} PRIVATE mydocker_common CLI11::CLI11)
+    target_link_libraries(${kind}_lab${nn} PRIVATE mydocker_common CLI11::CLI11 ${lab_libraries})
     set_target_properties(${kind}_lab${nn} PROPERTIES
       OUTPUT_NAME lab${nn}
       RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/${kind})

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
 #include "mydocker/rootfs.hpp"
 
@@ -34,10 +35,29 @@ std::vector<MountStep> planBind(const std::string& rootfs, const BindMount& bind
     return steps;
 }
 
+/// True for lab 02's step that makes the rootfs a mount point: its bind onto itself.
+bool bindsRootfsOntoItself(const MountStep& step, const std::string& rootfs) {
+    return step.kind == StepKind::mount && (step.flags & MS_BIND) != 0 && step.source == rootfs &&
+           step.target == rootfs;
+}
+
 }  // namespace
 
 std::vector<MountStep> planContainerRoot(const RootfsSpec& spec) {
     std::vector<MountStep> plan = planRootfs(spec.rootfs);
+    if (!spec.rootMount.empty()) {
+        // Lab 05: the rootfs is an overlay of an image's layers, mounted where lab 02 binds.
+        const auto bind = std::find_if(plan.begin(), plan.end(), [&](const MountStep& step) {
+            return bindsRootfsOntoItself(step, spec.rootfs);
+        });
+        if (bind == plan.end()) {
+            throw Error(
+                "cannot mount the image's layers (lab 02's plan has no bind mount of the rootfs "
+                "onto itself to replace)");
+        }
+        const auto at = plan.erase(bind);
+        plan.insert(at, spec.rootMount.begin(), spec.rootMount.end());
+    }
     std::vector<MountStep> binds;
     for (const BindMount& bind : spec.binds) {
         const auto steps = planBind(spec.rootfs, bind);

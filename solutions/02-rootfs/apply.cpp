@@ -97,6 +97,11 @@ void makeFile(const MountStep& step) {
     if (!fd) throw SysError("open", step.target);
 }
 
+/// StepKind::changeDir: where the relative paths of the next steps start.
+void changeDir(const MountStep& step) {
+    if (::chdir(step.target.c_str()) != 0) throw SysError("chdir", step.target);
+}
+
 /// Carries out one step: the system calls of its kind.
 void applyStep(const MountStep& step) {
     switch (step.kind) {
@@ -107,6 +112,7 @@ void applyStep(const MountStep& step) {
         case StepKind::makeNode: return makeNode(step);
         case StepKind::symlink: return makeSymlink(step);
         case StepKind::makeFile: return makeFile(step);
+        case StepKind::changeDir: return changeDir(step);
     }
     throw Error(fmt::format("unknown step kind {}", static_cast<int>(step.kind)));
 }
@@ -152,6 +158,7 @@ std::string describe(const MountStep& step) {
                                step.minor, step.mode);
         case StepKind::symlink: return fmt::format("link {} -> {}", step.target, step.source);
         case StepKind::makeFile: return fmt::format("create file {}", step.target);
+        case StepKind::changeDir: return fmt::format("change directory to {}", step.target);
     }
     return "unknown step";
 }

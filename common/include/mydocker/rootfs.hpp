@@ -38,6 +38,7 @@ enum class StepKind {
     makeNode,       ///< mknod(2) the character device `major`:`minor` at `target`, chmod to `mode`
     symlink,        ///< symlink(2): a link at `target` pointing to `source`
     makeFile,       ///< an empty regular file at `target` with `mode` (a file's mount point)
+    changeDir,      ///< chdir(2) to `target`: relative paths in the next steps start there
 };
 
 /// One step of setting up the container's root, as plain data.
@@ -115,6 +116,15 @@ struct MountStep {
         return step;
     }
 
+    /// Makes `dir` the working directory, so that the next steps may name paths relative
+    /// to it (lab 05: overlay's lowerdir= lists layers by short relative names).
+    static MountStep changeDir(std::string dir) {
+        MountStep step;
+        step.kind = StepKind::changeDir;
+        step.target = std::move(dir);
+        return step;
+    }
+
     /// Steps are equal when every field is (for tests).
     bool operator==(const MountStep&) const = default;
 };
@@ -143,12 +153,16 @@ struct BindMount {
 struct RootfsSpec {
     std::string rootfs;            ///< the root directory, an absolute host path
     std::vector<BindMount> binds;  ///< mounted in this order, after the rootfs, before pivot_root
+    /// How `rootfs` becomes a mount point. Empty: lab 02's bind mount of it onto itself.
+    /// Lab 05 mounts an image's layers there instead (overlay::planOverlay()).
+    std::vector<MountStep> rootMount;
 
     /// Equal when every field is (for tests).
     bool operator==(const RootfsSpec&) const = default;
 };
 
-/// The whole plan of a container's root from its spec: planRootfs(spec.rootfs), with the
+/// The whole plan of a container's root from its spec: planRootfs(spec.rootfs), its bind
+/// of the rootfs onto itself replaced by `spec.rootMount` if there is one, and the
 /// spec's bind mounts inserted just before the pivotRoot step (while both the host's
 /// paths and the new root are reachable: `source` on the host, `target` below the rootfs).
 /// Given code (not the lesson); pure, like planRootfs().
