@@ -1,12 +1,14 @@
 // Bad input, every flag of labs 01-04 at once (ungraded: the labs' own suites grade
 // their flags): each of these command lines must exit 125 (126 or 127 where CMD is
-// the problem), print exactly one line naming what was wrong, answer in well under a
-// second, and leave nothing behind: no record under --root, no cgroup, no mount.
+// the problem), print exactly one line naming what was wrong, and leave nothing behind:
+// no record under --root, no cgroup, no mount. (How fast it answers is measured by
+// bench/bad-inputs, not here; a hang is caught by the timeout of each run.)
 //
 // A value with a newline must not make two lines; a huge value must not be echoed whole
 // (the error line quotes values with control characters escaped and long ones cut).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -21,8 +23,8 @@ constexpr int kRuntimeFailure = 125;
 constexpr int kNotExecutable = 126;
 constexpr int kNotFound = 127;
 
-/// "Well under a second": what a bad input may take, start to exit.
-constexpr auto kMostTime = std::chrono::milliseconds(1000);
+/// A bad input that takes longer than this hangs (expanding a huge CPU list, say).
+constexpr std::chrono::seconds kHang{10};
 
 /// The longest error line we accept: a value is quoted cut, never whole.
 constexpr std::size_t kLongestLine = 400;
@@ -95,21 +97,31 @@ std::string brief(const RunResult& r) {
 
 class Lab04BadInput : public LabTest {
   protected:
-    /// Runs `labNN --root R args...`, timed.
-    RunResult timedLab(const std::vector<std::string>& args, std::chrono::milliseconds& took) {
+    /// Runs `labNN --root R args...`, remembering what --root held before.
+    /// Its time goes into the test's properties for bench/bad-inputs.
+    RunResult refusedLab(const std::vector<std::string>& args) {
         before_ = rootEntries();
         const auto start = std::chrono::steady_clock::now();
-        RunResult r = lab(args);
-        took = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - start);
+        RunResult r = lab(args, kHang);
+        times_.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
         return r;
     }
 
-    /// One line, short, quick, and nothing left; `code` as expected.
-    void expectRefused(const RunResult& r, int code, std::chrono::milliseconds took,
-                       const std::string& topic) {
+    /// Records how many runs there were and how long they took (bench/bad-inputs reads it).
+    void recordTimes() {
+        if (times_.empty()) return;
+        std::sort(times_.begin(), times_.end());
+        RecordProperty("runs", static_cast<int>(times_.size()));
+        RecordProperty("median_us", static_cast<int>(times_[times_.size() / 2]));
+        RecordProperty("slowest_us", static_cast<int>(times_.back()));
+    }
+
+    /// One line, short, and nothing left; `code` as expected.
+    void expectRefused(const RunResult& r, int code, const std::string& topic) {
+        EXPECT_FALSE(r.timedOut) << "expected an answer, not a hang" << brief(r);
         EXPECT_EQ(r.exitCode, code) << brief(r);
-        EXPECT_LT(took, kMostTime) << "expected an answer in well under a second" << brief(r);
         const auto lines = r.errLines();
         ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << brief(r);
         EXPECT_LT(lines.front().size(), kLongestLine) << "expected long values cut" << brief(r);
@@ -122,19 +134,19 @@ class Lab04BadInput : public LabTest {
 
   private:
     std::vector<std::string> before_;  // --root's entries before the last run
+    std::vector<long> times_;          // each run's wall time, in microseconds
 };
 
-// Every bad value of every flag: 125, one line naming the flag, under a second, nothing
-// left. The harness's leak check adds: no cgroup, no process, no file elsewhere.
+// Every bad value of every flag: 125, one line naming the flag, nothing left. The harness's leak
+// check adds: no cgroup, no process, no file elsewhere.
 TEST_F(Lab04BadInput, EveryBadFlagValueIsRefusedInOneLineAndLeavesNothing) {
     const auto inputs = badInputs();
     for (const BadInput& input : inputs) {
         SCOPED_TRACE(commandLine(input.args).substr(0, 200));
-        std::chrono::milliseconds took{};
-        const RunResult r = timedLab(input.args, took);
-        expectRefused(r, kRuntimeFailure, took, input.topic);
+        const RunResult r = refusedLab(input.args);
+        expectRefused(r, kRuntimeFailure, input.topic);
     }
-    RecordProperty("inputs", static_cast<int>(inputs.size()));
+    recordTimes();
 }
 
 // CMD that cannot run: 127 when not found, 126 when not executable; one line; the
@@ -154,11 +166,11 @@ TEST_F(Lab04BadInput, CommandThatCannotRunIsRefusedAndLeavesNothing) {
             if (withRootfs) args.insert(args.end(), {"--rootfs", rootfs});
             args.insert(args.end(), {"--", command});
             SCOPED_TRACE(commandLine(args));
-            std::chrono::milliseconds took{};
-            const RunResult r = timedLab(args, took);
-            expectRefused(r, code, took, command);
+            const RunResult r = refusedLab(args);
+            expectRefused(r, code, command);
         }
     }
+    recordTimes();
 }
 
 }  // namespace

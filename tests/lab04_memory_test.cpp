@@ -48,11 +48,11 @@ protected:
         return pathExists(path) ? readFile(path) : "";
     }
 
-    /// The value of "oom_killed" in the container's state ("" if absent).
+    /// The value of "oomKilled" in the container's state ("" if absent).
     std::string recordedOomKill() const {
         std::smatch match;
         const std::string json = stateJson();
-        if (!std::regex_search(json, match, std::regex("\"oom_killed\"\\s*:\\s*(true|false)")))
+        if (!std::regex_search(json, match, std::regex("\"oomKilled\"\\s*:\\s*(true|false)")))
             return "";
         return match[1].str();
     }
@@ -108,25 +108,25 @@ TEST_F(Lab04Memory, OverTheLimitIsOomKilledWithExit137) {
     EXPECT_EQ(r.err.find("TODO"), std::string::npos) << r;
 }
 
-// The OOM kill is recorded in the container's state (state.json, "oom_killed": true) for
+// The OOM kill is recorded in the container's state (state.json, "oomKilled": true) for
 // `inspect` and `ps` later.
 TEST_F(Lab04Memory, OomKillIsRecordedInTheState) {
     points(10);
     const RunResult r = runProbe({"-m", "32m"}, {"alloc", "128"});
     ASSERT_EQ(r.exitCode, kOomKilled) << r;
-    EXPECT_EQ(recordedOomKill(), "true") << "expected \"oom_killed\": true in state.json:\n"
+    EXPECT_EQ(recordedOomKill(), "true") << "expected \"oomKilled\": true in state.json:\n"
                                          << stateJson();
 }
 
 // A process that stays under the limit (16 MiB under 64m) finishes normally: exit 0, no
-// OOM report, "oom_killed": false in its state.
+// OOM report, "oomKilled": false in its state.
 TEST_F(Lab04Memory, UnderTheLimitFinishesNormally) {
     points(10);
     const RunResult r = runProbe({"-m", kLimit}, {"alloc", "16"});
     ASSERT_EQ(r.exitCode, 0) << r;
     EXPECT_EQ(r.value("allocated"), "16") << r;
     EXPECT_EQ(r.err.find(kOomMessage), std::string::npos) << "expected no OOM report" << r;
-    EXPECT_EQ(recordedOomKill(), "false") << "expected \"oom_killed\": false in state.json:\n"
+    EXPECT_EQ(recordedOomKill(), "false") << "expected \"oomKilled\": false in state.json:\n"
                                           << stateJson();
 }
 

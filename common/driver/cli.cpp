@@ -47,6 +47,17 @@ std::string firstUnexpected(const CLI::App& app) {
     return extras.empty() ? std::string("?") : extras.front();
 }
 
+// CLI11's message for a parse error, in the kit's words where CLI11's are obscure
+// ("--hostname: 1 required TEXT missing").
+std::string describeParseError(const CLI::ParseError& e) {
+    const std::string what = e.what();
+    if (const auto colon = what.find(": 1 required"); colon != std::string::npos) {
+        return fmt::format("{} needs a value", what.substr(0, colon));
+    }
+    if (what == "command is required") return "no command to run: run [OPTIONS] -- CMD [ARG...]";
+    return what;
+}
+
 // Prints one error line: "labNN: error: <what>".
 void printError(std::string_view message) {
     log::write(log::Level::error, message);
@@ -71,7 +82,7 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
                                    firstUnexpected(app), programName()));
             return kRuntimeFailure;
         }
-        printError(fmt::format("{} (see '{} --help')", e.what(), programName()));
+        printError(fmt::format("{} (see '{} --help')", describeParseError(e), programName()));
         return kRuntimeFailure;
     }
     return std::nullopt;
