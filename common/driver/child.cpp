@@ -47,7 +47,7 @@ std::vector<std::string> containerEnvironment(const RunConfig& config) {
 void setUpMounts(const RunConfig& config) {
     if constexpr (lab >= 2) {
         if (!config.rootfs.empty()) {
-            const rootfs::RootfsSpec spec{config.rootfs, {}};
+            const rootfs::RootfsSpec spec{config.rootfs, {}, {}};
             childStep("set up the root filesystem",
                       [&] { rootfs::applyPlan(rootfs::planContainerRoot(spec)); });
             return;
