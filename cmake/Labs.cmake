@@ -57,8 +57,16 @@ foreach(nn ${MYDOCKER_LABS})
     endif()
   endforeach()
 
-  # The driver: main and the CLI, built with the lab number.
-  add_library(driver${nn} OBJECT ${MYDOCKER_DRIVER_SOURCES})
+  # The driver: main and the CLI, built with the lab number, with the verbs of labs 1..NN
+  # that have files of their own (MYDOCKER_DRIVER_SOURCES_MM, common/CMakeLists.txt).
+  set(driver_sources ${MYDOCKER_DRIVER_SOURCES})
+  foreach(mm ${MYDOCKER_LABS})
+    if(mm GREATER nn)
+      break()
+    endif()
+    list(APPEND driver_sources ${MYDOCKER_DRIVER_SOURCES_${mm}})
+  endforeach()
+  add_library(driver${nn} OBJECT ${driver_sources})
   target_compile_definitions(driver${nn} PUBLIC MYDOCKER_LAB=${lab_number})
   target_link_libraries(driver${nn} PUBLIC mydocker_common CLI11::CLI11)
 

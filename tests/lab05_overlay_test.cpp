@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <fmt/format.h>
 #include <string>
 #include <vector>
@@ -85,7 +88,7 @@ class Lab05Contract : public Lab05Test {};
 // Names are checked before they are paths: absolute and ".." refused, the rest made
 // canonical; the AUFS markers are read as whiteouts, opaque markers or ignored.
 TEST_F(Lab05Contract, EntryNamesAreCheckedAndReadAufsStyle) {
-    points(6);
+    points(5);
     using overlay::EntryRole;
     const std::vector<std::pair<std::string, std::string>> canonical = {
         {"etc/motd", "etc/motd"}, {"./etc//motd", "etc/motd"}, {"usr/bin/", "usr/bin"},
@@ -126,7 +129,7 @@ TEST_F(Lab05Contract, EntryNamesAreCheckedAndReadAufsStyle) {
 // three options that keep upper a plain diff; 100 layers fit in a page; the plan changes
 // to the link directory, then mounts overlay on the target.
 TEST_F(Lab05Contract, OverlayOptionsStackTheLayersTopFirstInOnePage) {
-    points(6);
+    points(5);
     const std::string dir = makeTempDir();
     overlay::OverlaySpec spec;
     for (int i = 0; i < 100; ++i) {
@@ -189,7 +192,7 @@ class Lab05Import : public Lab05Test {};
 // A whiteout becomes a 0/0 character device, an opaque marker the xattr
 // trusted.overlay.opaque=y on its directory; no ".wh." file is left in the layer.
 TEST_F(Lab05Import, WhiteoutsAndOpaqueDirectoriesAreOverlaysOnDisk) {
-    points(8);
+    points(6);
     TestImage image;
     image.layers.push_back(makeTar({TarEntry::dir("etc"), TarEntry::file("etc/motd", "hello\n"),
                                     TarEntry::file("etc/keep", "kept\n"), TarEntry::dir("var"),
@@ -341,7 +344,7 @@ TEST_F(Lab05Import, ModesOwnersLinksCapabilitiesAndTimesSurvive) {
 // directory followed by an entry through it, a hard link to the host's /etc/passwd. Each
 // is refused, writes nothing outside the store, and leaves nothing in it.
 TEST_F(Lab05Import, HostileTarsAreRefusedAndLeaveNothing) {
-    points(10);
+    points(8);
     const std::string outside = makeTempDir();  // where an escape would land
     const std::string passwd = readFile("/etc/passwd");
     const nlink_t passwdLinks = lstatOf("/etc/passwd").st_nlink;
@@ -388,6 +391,381 @@ TEST_F(Lab05Import, HostileTarsAreRefusedAndLeaveNothing) {
             // The host's /etc/passwd must not have gained a link either.
             EXPECT_EQ(lstatOf("/etc/passwd").st_nlink, passwdLinks) << c.what << form;
         }
+    }
+}
+
+// --- the runtime: import, run IMAGE, images, rmi ----------------------------------------------
+
+/// One option of a mount's comma-separated options, "" if absent ("lowerdir" -> "3:2:1").
+std::string optionValue(const std::string& options, const std::string& key) {
+    for (std::size_t start = 0; start <= options.size();) {
+        const std::size_t end = std::min(options.find(',', start), options.size());
+        const std::string option = options.substr(start, end - start);
+        if (option.rfind(key + "=", 0) == 0) return option.substr(key.size() + 1);
+        start = end + 1;
+    }
+    return {};
+}
+
+std::vector<std::string> splitOn(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; start <= text.size();) {
+        const std::size_t end = std::min(text.find(separator, start), text.size());
+        parts.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
+/// realpath(3), or "" if `path` does not resolve.
+std::string resolved(const std::string& path) {
+    char buffer[PATH_MAX];
+    return ::realpath(path.c_str(), buffer) == nullptr ? std::string() : std::string(buffer);
+}
+
+class Lab05Run : public Lab05Test {
+  protected:
+    void TearDown() override {
+        held_.clear();  // before the leak check: their runtimes must have ended
+        Lab05Test::TearDown();
+    }
+
+    /// An image of busybox, the probe and `extra` layers on top, and its config.
+    static TestImage probeImage(const std::vector<std::string>& extra = {}) {
+        TestImage image;
+        image.layers = {busyboxLayer(), probeLayer()};
+        image.layers.insert(image.layers.end(), extra.begin(), extra.end());
+        return image;
+    }
+
+    /// `import` of `image` as a `docker save` archive; the test stops if it fails.
+    void importImage(const TestImage& image, const std::string& name) {
+        const RunResult r = lab({"import", archiveFile(dockerSaveArchive(image)), name});
+        ASSERT_EQ(r.exitCode, 0) << "expected the import to succeed" << r;
+    }
+
+    /// `run [flags] IMAGE CMD...`, held alive until the test releases it (by default CMD is
+    /// the probe holding the FIFO of the probe layer).
+    HeldImage& hold(const std::string& image, std::vector<std::string> command = {},
+                    const std::vector<std::string>& flags = {}) {
+        if (command.empty()) command = {"/probe", "hold", kHoldFifo};
+        std::vector<std::string> argv = {labBinary(), "--root", root(), "run"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.push_back(image);
+        argv.insert(argv.end(), command.begin(), command.end());
+        held_.push_back(std::make_unique<HeldImage>(argv, makeTempDir()));
+        return *held_.back();
+    }
+
+    /// The one container under --root (the tests run one at a time, or name them by order).
+    std::vector<std::string> containerIds() const {
+        const std::string dir = joinPath(root(), "containers");
+        return isDirectory(dir) ? listDir(dir) : std::vector<std::string>{};
+    }
+    std::string containerDirOf(const std::string& id) const {
+        return joinPath(joinPath(root(), "containers"), id);
+    }
+
+    /// The container's root mount, from its own mountinfo.
+    static std::optional<MountInfo> rootMountOf(pid_t pid) { return findMount(mountInfo(pid), "/"); }
+
+  private:
+    std::vector<std::unique_ptr<HeldImage>> held_;
+};
+
+// The container's "/" is an overlay mount in its own mount namespace: its lowerdirs are
+// the image's layers, topmost first; its upperdir is under the container's directory.
+// The host's mount table never shows it, during or after.
+TEST_F(Lab05Run, RootIsAnOverlayOfTheImageLayersTopFirst) {
+    points(8);
+    const TestImage image = probeImage({makeTar({TarEntry::file("top", "top layer")})});
+    importImage(image, "stack");
+    const auto before = mountInfo();
+    HeldImage& held = hold("stack");
+    ASSERT_TRUE(held.started());
+    const auto ids = containerIds();
+    ASSERT_EQ(ids.size(), 1u);
+    const std::string dir = containerDirOf(ids.front());
+
+    const auto rootMount = rootMountOf(held.hostPid());
+    ASSERT_TRUE(rootMount.has_value());
+    EXPECT_EQ(rootMount->fsType, "overlay") << "expected the container's / to be overlay: "
+                                            << rootMount->describe();
+    const auto lowers = splitOn(optionValue(rootMount->superOptions, "lowerdir"), ':');
+    ASSERT_EQ(lowers.size(), image.layers.size()) << "lowerdir of " << rootMount->superOptions;
+    for (std::size_t i = 0; i < lowers.size(); ++i) {
+        // A short name is relative to the container's link directory, lower/.
+        const std::string path = lowers[i].front() == '/' ? lowers[i] : joinPath(joinPath(dir, "lower"), lowers[i]);
+        const std::string expected = layerDirOf(root(), image.layers[image.layers.size() - 1 - i]);
+        EXPECT_EQ(resolved(path), expected)
+            << "expected lowerdir entry " << i << " (\"" << lowers[i] << "\") to be layer "
+            << image.layers.size() - i << " of " << image.layers.size() << ": the topmost first";
+    }
+    const std::string upper = optionValue(rootMount->superOptions, "upperdir");
+    EXPECT_EQ(resolved(upper), joinPath(dir, "upper")) << "expected the upper dir in the container's directory";
+    EXPECT_EQ(resolved(optionValue(rootMount->superOptions, "workdir")), joinPath(dir, "work"));
+    EXPECT_EQ(readFile(fmt::format("/proc/{}/root/top", held.hostPid())), "top layer");
+
+    for (const auto& m : newHostMounts()) {
+        ADD_FAILURE() << "expected no new mount on the host while the container runs, found " << m.describe();
+    }
+    const RunResult r = held.wait();
+    EXPECT_EQ(r.exitCode, 0) << r;
+    EXPECT_TRUE(newHostMounts().empty()) << "expected the host's mount table unchanged after the run";
+}
+
+// Copy-on-write: a file of the image written in the container is copied to the upper dir
+// and changed there, its layer's copy untouched; a deleted one becomes a 0/0 whiteout in
+// the upper dir and is gone inside.
+TEST_F(Lab05Run, WritesGoToTheUpperDirAndLayersNeverChange) {
+    points(8);
+    const std::string data = makeTar({TarEntry::dir("data"), TarEntry::file("data/file", "original\n"),
+                                      TarEntry::file("data/gone", "soon gone\n")});
+    importImage(probeImage({data}), "cow");
+    const std::string layer = layerDirOf(root(), data);
+    const std::string layerHash = sha256(readFile(joinPath(layer, "data/file")));
+
+    HeldImage& held = hold("cow", {"/bin/sh", "-c",
+                                   "echo changed > /data/file && rm /data/gone && exec /probe hold /hold.fifo"});
+    ASSERT_TRUE(held.started());
+    const auto ids = containerIds();
+    ASSERT_EQ(ids.size(), 1u);
+    const std::string upper = joinPath(containerDirOf(ids.front()), "upper");
+    const std::string inside = fmt::format("/proc/{}/root", held.hostPid());
+
+    EXPECT_EQ(readFile(inside + "/data/file"), "changed\n") << "the container sees its write";
+    EXPECT_EQ(sha256(readFile(joinPath(layer, "data/file"))), layerHash)
+        << "expected the layer's data/file unchanged (copy-on-write)";
+    EXPECT_EQ(readFile(joinPath(upper, "data/file")), "changed\n")
+        << "expected the changed file copied up to the upper dir";
+    const struct stat whiteout = lstatOf(joinPath(upper, "data/gone"));
+    EXPECT_TRUE(S_ISCHR(whiteout.st_mode) && whiteout.st_rdev == makedev(0, 0))
+        << "expected the deleted file to be a 0/0 character device in the upper dir";
+    EXPECT_EQ(lstatOf(inside + "/data/gone").st_mode, 0u) << "expected data/gone absent in the container";
+    EXPECT_EQ(readFile(joinPath(layer, "data/gone")), "soon gone\n") << "expected the layer's copy kept";
+    EXPECT_EQ(held.wait().exitCode, 0);
+}
+
+// Two containers of one image read the same files of its layers (the same inodes, so the
+// same page cache), and neither sees what the other writes.
+TEST_F(Lab05Run, ContainersShareTheLayersButNotTheirWrites) {
+    points(7);
+    importImage(probeImage(), "shared");
+    HeldImage& a = hold("shared", {"/bin/sh", "-c", "echo a > /tmp/mine-a && exec /probe hold /hold.fifo"});
+    ASSERT_TRUE(a.started());
+    HeldImage& b = hold("shared", {"/bin/sh", "-c", "echo b > /tmp/mine-b && exec /probe hold /hold.fifo"});
+    ASSERT_TRUE(b.started());
+    const std::string layerBusybox = joinPath(layerDirOf(root(), busyboxLayer()), "bin/busybox");
+    const ino_t inA = lstatOf(fmt::format("/proc/{}/root/bin/busybox", a.hostPid())).st_ino;
+    const ino_t inB = lstatOf(fmt::format("/proc/{}/root/bin/busybox", b.hostPid())).st_ino;
+    EXPECT_EQ(inA, inB) << "expected both containers' /bin/busybox to be the same inode";
+    EXPECT_EQ(inA, lstatOf(layerBusybox).st_ino) << "expected it to be the layer's file";
+    EXPECT_EQ(lstatOf(fmt::format("/proc/{}/root/tmp/mine-b", a.hostPid())).st_mode, 0u)
+        << "container a sees b's write";
+    EXPECT_EQ(lstatOf(fmt::format("/proc/{}/root/tmp/mine-a", b.hostPid())).st_mode, 0u)
+        << "container b sees a's write";
+    EXPECT_EQ(readFile(fmt::format("/proc/{}/root/tmp/mine-a", a.hostPid())), "a\n");
+    EXPECT_EQ(lstatOf(joinPath(layerDirOf(root(), busyboxLayer()), "tmp/mine-a")).st_mode, 0u)
+        << "expected nothing written into the layer";
+    EXPECT_EQ(a.wait().exitCode, 0);
+    EXPECT_EQ(b.wait().exitCode, 0);
+}
+
+// A hand-made two-layer image looks inside as Docker shows it: the file deleted by
+// ".wh.motd" is gone, the directory made opaque by ".wh..wh..opq" and refilled shows
+// only its new entries, the rest of the lower layer is still there.
+TEST_F(Lab05Run, WhiteoutsAndOpaqueDirectoriesHideTheLowerLayers) {
+    points(6);
+    const std::string lower = makeTar({TarEntry::dir("etc"), TarEntry::file("etc/motd", "hello\n"),
+                                       TarEntry::file("etc/keep", "kept\n"), TarEntry::dir("var"),
+                                       TarEntry::dir("var/cache"), TarEntry::file("var/cache/a", "a"),
+                                       TarEntry::file("var/cache/b", "b")});
+    const std::string upper = makeTar({TarEntry::file("etc/.wh.motd", ""),
+                                       TarEntry::file("var/cache/.wh..wh..opq", ""),
+                                       TarEntry::file("var/cache/c", "c")});
+    importImage(probeImage({lower, upper}), "layered");
+    const RunResult motd = lab({"run", "layered", "/probe", "ls", "/etc/motd"});
+    ASSERT_EQ(motd.exitCode, 0) << motd;
+    EXPECT_EQ(motd.value("exists"), "0") << "expected /etc/motd deleted by the upper layer" << motd;
+    const RunResult keep = lab({"run", "layered", "/probe", "read", "/etc/keep"});
+    EXPECT_EQ(keep.out, "kept\n") << "expected /etc/keep of the lower layer" << keep;
+    const RunResult cache = lab({"run", "layered", "/probe", "ls", "/var/cache"});
+    ASSERT_EQ(cache.exitCode, 0) << cache;
+    EXPECT_EQ(cache.values("entry"), std::vector<std::string>{"c"})
+        << "expected the opaque /var/cache to show only the upper layer's c" << cache;
+}
+
+// The image's config applies: its Env (its PATH too) and WorkingDir (made if missing),
+// its Cmd when the command line has none, its Entrypoint before the command line's.
+TEST_F(Lab05Run, TheImageConfigApplies) {
+    points(6);
+    TestImage withCmd = probeImage();
+    withCmd.env = {"PATH=/bin:/custom/bin", "GREETING=hello world"};
+    withCmd.cmd = {"/probe", "env"};
+    withCmd.workingDir = "/work/dir";
+    importImage(withCmd, "config");
+    const RunResult env = lab({"run", "config"});
+    ASSERT_EQ(env.exitCode, 0) << env;
+    EXPECT_EQ(env.value("GREETING"), "hello world") << "expected the image's Env" << env;
+    EXPECT_EQ(env.value("PATH"), "/bin:/custom/bin") << "expected the image's PATH to replace the default" << env;
+    EXPECT_EQ(env.values("PATH").size(), 1u) << "expected PATH once" << env;
+    const RunResult pwd = lab({"run", "config", "/bin/pwd"});
+    EXPECT_EQ(pwd.out, "/work/dir\n") << "expected CMD to start in the image's WorkingDir" << pwd;
+
+    TestImage withEntrypoint = probeImage();
+    withEntrypoint.entrypoint = {"/probe"};
+    withEntrypoint.cmd = {"hostname"};
+    importImage(withEntrypoint, "entry:v1");
+    const RunResult hostname = lab({"run", "--hostname", "box", "entry:v1"});
+    EXPECT_EQ(hostname.value("hostname"), "box") << "expected Entrypoint + Cmd: /probe hostname" << hostname;
+    const RunResult pid = lab({"run", "entry:v1", "pid"});
+    EXPECT_EQ(pid.value("pid"), "1") << "expected Entrypoint + the command line's CMD: /probe pid" << pid;
+}
+
+// An image of 100 layers runs: the overlay's options still fit in one page.
+TEST_F(Lab05Run, AHundredLayersRun) {
+    points(5);
+    std::vector<std::string> extra;
+    for (int i = 1; i <= 98; ++i) {
+        extra.push_back(makeTar({TarEntry::dir("layers"), TarEntry::file(fmt::format("layers/{}", i), std::to_string(i))}));
+    }
+    importImage(probeImage(extra), "hundred");
+    const RunResult r = lab({"run", "hundred", "/probe", "mountinfo"});
+    ASSERT_EQ(r.exitCode, 0) << r;
+    const auto rootMount = findMount(parseMountInfo(r.out), "/");
+    ASSERT_TRUE(rootMount.has_value()) << r;
+    EXPECT_EQ(splitOn(optionValue(rootMount->superOptions, "lowerdir"), ':').size(), 100u)
+        << "expected 100 lower layers: " << rootMount->superOptions;
+    const RunResult ls = lab({"run", "hundred", "/probe", "ls", "/layers"});
+    EXPECT_EQ(ls.values("entry").size(), 98u) << "expected a file from each of the 98 layers" << ls;
+}
+
+// Once the container ends nothing is left of it but its record: no upper, work or link
+// directory, no mount. A runtime killed with SIGKILL leaves no mount on the host either
+// (the overlay was its child's), and the next command removes what it left.
+TEST_F(Lab05Run, NothingIsLeftWhenTheContainerEnds) {
+    points(6);
+    importImage(probeImage(), "ends");
+    const RunResult r = lab({"run", "ends", "/bin/sh", "-c", "echo x > /written"});
+    ASSERT_EQ(r.exitCode, 0) << r;
+    auto ids = containerIds();
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_EQ(listDir(containerDirOf(ids.front())), std::vector<std::string>{"state.json"})
+        << "expected only the record left of the container";
+    EXPECT_TRUE(newHostMounts().empty());
+
+    HeldImage& held = hold("ends");
+    ASSERT_TRUE(held.started());
+    held.killRuntime();
+    EXPECT_TRUE(newHostMounts().empty()) << "expected no mount on the host after the runtime was killed";
+    const RunResult next = lab({"images"});
+    EXPECT_EQ(next.exitCode, 0) << next;
+    for (const auto& id : containerIds()) {
+        EXPECT_EQ(listDir(containerDirOf(id)), std::vector<std::string>{"state.json"})
+            << "expected the next command to remove what the killed runtime left of " << id;
+    }
+}
+
+// `images` lists every image as `docker images` does; `rmi` removes an image and the
+// layers no other image has, and keeps the shared ones.
+TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers) {
+    points(5);
+    const TestImage first = probeImage({makeTar({TarEntry::file("first", "1")})});
+    const TestImage second = probeImage({makeTar({TarEntry::file("second", "2")})});
+    importImage(first, "first");
+    importImage(second, "second:v2");
+    const RunResult flat = lab({"import", joinPath(buildDir(), "images/busybox.tar"), "flat"});
+    ASSERT_EQ(flat.exitCode, 0) << flat;
+
+    const RunResult images = lab({"images"});
+    ASSERT_EQ(images.exitCode, 0) << images;
+    const auto lines = images.outLines();
+    ASSERT_EQ(lines.size(), 4u) << images;
+    const auto columns = [](const std::string& line) {
+        std::vector<std::string> cells;
+        std::istringstream words(line);
+        for (std::string word; words >> word;) cells.push_back(word);
+        return cells;
+    };
+    EXPECT_EQ(lines.front().substr(0, 10), "REPOSITORY") << images;
+    for (const std::string heading : {"TAG", "IMAGE ID", "CREATED", "SIZE"}) {
+        EXPECT_NE(lines.front().find(heading), std::string::npos) << images;
+    }
+    bool sawSecond = false;
+    for (const auto& line : lines) {
+        const auto cells = columns(line);
+        if (cells.size() >= 3 && cells[0] == "second") {
+            sawSecond = true;
+            EXPECT_EQ(cells[1], "v2") << images;
+            EXPECT_EQ(cells[2], sha256(second.config()).substr(7, 12)) << "expected the short image id" << images;
+        }
+    }
+    EXPECT_TRUE(sawSecond) << images;
+
+    const RunResult rmi = lab({"rmi", "first"});
+    ASSERT_EQ(rmi.exitCode, 0) << rmi;
+    EXPECT_FALSE(pathExists(layerDirOf(root(), first.layers[2]))) << "expected first's own layer removed";
+    EXPECT_TRUE(isDirectory(layerDirOf(root(), busyboxLayer()))) << "expected the shared layer kept";
+    EXPECT_TRUE(isDirectory(layerDirOf(root(), second.layers[2])));
+    const RunResult after = lab({"images"});
+    EXPECT_EQ(after.outLines().size(), 3u) << after;
+    for (const std::string name : {"second:v2", "flat"}) {
+        EXPECT_EQ(lab({"rmi", name}).exitCode, 0);
+    }
+    EXPECT_TRUE(rootEntries().empty() || !pathExists(joinPath(root(), "layers")))
+        << "expected no layer left once no image is: " << ::testing::PrintToString(rootEntries());
+}
+
+// rmi refuses an image a container uses, running or stopped.
+TEST_F(Lab05Run, RmiRefusesAnImageInUse) {
+    points(4);
+    importImage(probeImage(), "busy");
+    HeldImage& held = hold("busy");
+    ASSERT_TRUE(held.started());
+    const RunResult running = lab({"rmi", "busy"});
+    EXPECT_EQ(running.exitCode, 125) << "expected rmi refused while a container runs the image" << running;
+    expectOneErrorLine(running, "busy");
+    EXPECT_EQ(held.wait().exitCode, 0);
+    const RunResult stopped = lab({"rmi", "busy"});
+    EXPECT_EQ(stopped.exitCode, 125) << "expected rmi refused while a stopped container has the image" << stopped;
+    EXPECT_TRUE(pathExists(joinPath(root(), "images/busy:latest.json"))) << "expected the image kept";
+}
+
+// Bad input: 125, one line naming the problem, and nothing changed in the store.
+TEST_F(Lab05Run, BadInputIsRefusedAndChangesNothing) {
+    points(5);
+    importImage(probeImage(), "good");
+    const std::string busybox = busyboxLayer();
+    const std::string dir = makeTempDir();
+    const auto file = [&](const std::string& name, const std::string& bytes) {
+        const std::string path = joinPath(dir, name);
+        writeBytes(path, bytes);
+        return path;
+    };
+    const std::string empty = file("empty.tar", "");
+    const std::string truncated = file("truncated.tar", busybox.substr(0, busybox.size() / 2));
+    const std::string text = file("text.tar", "this is not a tar archive, only text.\n");
+    const std::string hostile = file("hostile.tar", makeTar({TarEntry::file("../../escape", "x")}));
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"import", joinPath(dir, "missing.tar"), "x"}, "missing.tar"},
+        {{"import", empty, "x"}, "empty"},
+        {{"import", truncated, "x"}, "truncated.tar"},
+        {{"import", text, "x"}, "text.tar"},
+        {{"import", hostile, "x"}, "unsafe"},
+        {{"import", text, "a/b"}, "image name"},
+        {{"import", text, "Upper"}, "image name"},
+        {{"import", text, "good"}, "already in use"},
+        {{"run", "nosuch"}, "unknown image"},
+        {{"run", "Bad/Name", "/bin/true"}, "image name"},
+        {{"rmi", "nosuch"}, "unknown image"},
+    };
+    const auto before = rootEntries();
+    for (const auto& [args, topic] : cases) {
+        const RunResult r = lab(args);
+        EXPECT_EQ(r.exitCode, 125) << r;
+        expectOneErrorLine(r, topic);
+        EXPECT_EQ(rootEntries(), before) << "expected the store unchanged" << r;
+        EXPECT_TRUE(newHostMounts().empty()) << r;
     }
 }
 

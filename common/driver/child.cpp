@@ -7,8 +7,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "lab.hpp"
 #include "mydocker/error.hpp"
+#include "mydocker/file.hpp"
 #include "mydocker/log.hpp"
 #include "mydocker/namespaces.hpp"
 #include "mydocker/rootfs.hpp"
@@ -31,25 +34,46 @@ void sendFailure(int reportFd, const Error& error) {
     [[maybe_unused]] const ssize_t n = ::write(reportFd, report.data(), report.size());
 }
 
-/// The environment CMD starts with: what `docker run` gives a container by default.
+/// The environment CMD starts with: what `docker run` gives a container by default, each
+/// variable replaced by the config's of the same name (an image's PATH wins), then the
+/// config's others.
 std::vector<std::string> containerEnvironment(const RunConfig& config) {
     std::vector<std::string> env = {
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOSTNAME=" + config.hostname,
         "HOME=/root",
     };
-    env.insert(env.end(), config.env.begin(), config.env.end());
+    const auto nameOf = [](const std::string& variable) {
+        return variable.substr(0, variable.find('='));
+    };
+    for (const std::string& variable : config.env) {
+        const auto same = std::find_if(env.begin(), env.end(), [&](const std::string& known) {
+            return nameOf(known) == nameOf(variable);
+        });
+        if (same != env.end()) {
+            *same = variable;
+        } else {
+            env.push_back(variable);
+        }
+    }
     return env;
 }
 
-/// The container's mounts: its own root (lab 02) or, without --rootfs, the host's root
-/// with a /proc of its own (lab 01).
-void setUpMounts(const RunConfig& config) {
+/// CMD's working directory (lab 05: the image's WorkingDir), made if the image lacks it,
+/// as docker does.
+void enterWorkingDir(const std::string& dir) {
+    constexpr unsigned kWorkingDirMode = 0755;
+    makeDirs(dir, kWorkingDirMode);
+    if (::chdir(dir.c_str()) != 0) throw SysError("chdir", dir);
+}
+
+/// The container's mounts: its own root (lab 02, or lab 05's image on overlay) or,
+/// without one, the host's root with a /proc of its own (lab 01).
+void setUpMounts(const rootfs::RootfsSpec& root) {
     if constexpr (lab >= 2) {
-        if (!config.rootfs.empty()) {
-            const rootfs::RootfsSpec spec{config.rootfs, {}, {}};
+        if (!root.rootfs.empty()) {
             childStep("set up the root filesystem",
-                      [&] { rootfs::applyPlan(rootfs::planContainerRoot(spec)); });
+                      [&] { rootfs::applyPlan(rootfs::planContainerRoot(root)); });
             return;
         }
     }
@@ -58,7 +82,7 @@ void setUpMounts(const RunConfig& config) {
 
 }  // namespace
 
-int childMain(const RunConfig& config, int reportFd) {
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd) {
     try {
         if constexpr (lab >= 3) {
             if (config.cgroupNamespace) {
@@ -70,7 +94,12 @@ int childMain(const RunConfig& config, int reportFd) {
                 });
             }
         }
-        setUpMounts(config);
+        setUpMounts(root);
+        if constexpr (lab >= 5) {
+            if (!config.workingDir.empty()) {
+                childStep("enter the working directory", [&] { enterWorkingDir(config.workingDir); });
+            }
+        }
         childStep("set the hostname", [&] { ns::setHostname(config.hostname); });
         signals::resetForExec();
         ns::execCommand(config.command, containerEnvironment(config));

@@ -31,6 +31,11 @@ namespace {
 std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
     std::vector<Verb> verbs;
     verbs.push_back(addRunVerb(app, globals));  // lab 01
+    if constexpr (lab >= 5) {
+        verbs.push_back(addImportVerb(app, globals));
+        verbs.push_back(addImagesVerb(app, globals));
+        verbs.push_back(addRmiVerb(app, globals));
+    }
     return verbs;
 }
 

@@ -3,13 +3,16 @@
 //   runtime (parent)                                   container (child)
 //   ----------------                                   -----------------
 //   record the state
+//   resolve the image, make upper/work           (05)
 //   create the cgroup, apply the limits          (03)
 //   limit memory                                 (04)
 //   clone the child in new namespaces  ---------->     block on the sync pipe
 //   put it in the cgroup                         (03)
 //   release the child  -------------------------->     enter a cgroup namespace (03, v2)
-//                                                      set up the root filesystem (02)
+//                                                      set up the root filesystem (02),
+//                                                        the image's layers on overlay (05),
 //                                                        or mount /proc (01)
+//                                                      enter the working directory (05)
 //                                                      set the hostname (01)
 //   wait for CMD to start  <----------------------     exec CMD (01): the report pipe closes
 //   wait for CMD to end, forwarding signals
@@ -34,6 +37,7 @@
 #include <string>
 
 #include "lab.hpp"
+#include "layers.hpp"
 #include "mydocker/cgroups.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -82,6 +86,7 @@ class Steps {
 struct Container {
     const RunConfig& config;
     ContainerState state;
+    rootfs::RootfsSpec root;                  // its root filesystem: --rootfs (02), an image (05)
     std::unique_ptr<cgroups::Cgroup> cgroup;  // lab 03
     ns::Child child;                          // pid -1 until cloned, and again once reaped
     UniqueFd report;                          // the child's report pipe: EOF once CMD runs
@@ -91,6 +96,8 @@ struct Container {
         state.id = c.id;
         state.hostname = c.hostname;
         state.rootfs = c.rootfs;
+        state.image = c.image;
+        root.rootfs = c.rootfs;
         state.command = c.command;
         state.createdAt = nowRfc3339();
     }
@@ -120,7 +127,7 @@ struct Container {
         Pipe pipe = makePipe();
         const int reportWrite = pipe.write.get();
         child = ns::spawnChild(ns::containerCloneFlags(),
-                               [this, reportWrite] { return childMain(config, reportWrite); });
+                               [this, reportWrite] { return childMain(config, root, reportWrite); });
         pipe.write.reset();  // only the child writes: we must see EOF when it execs
         report = std::move(pipe.read);
         state.pid = child.pid;
@@ -233,6 +240,13 @@ int runContainer(const RunConfig& config) {
 
     steps.run(
         "record the state", [&] { c.record(); }, [&] { c.forgetUnlessRan(); });
+    if constexpr (lab >= 5) {
+        if (!config.image.empty()) {
+            steps.run(
+                "resolve the image, make upper/work", [&] { c.root = makeContainerLayers(config); },
+                [&] { removeContainerLayers(config.root, config.id); });
+        }
+    }
     if constexpr (lab >= 3) {
         steps.run(
             "create the cgroup",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mydocker/config.hpp"
+#include "mydocker/rootfs.hpp"
 
 namespace mydocker::driver {
 
@@ -11,8 +12,9 @@ namespace mydocker::driver {
 int runContainer(const RunConfig& config);
 
 /// The child's side, in the new namespaces, once released: its steps, then exec CMD.
-/// Returns (the exit code) only if a step or the exec failed, after sending the error
-/// over `reportFd`.
-int childMain(const RunConfig& config, int reportFd);
+/// `root` is the container's root filesystem (lab 02: --rootfs; lab 05: the image's
+/// layers), empty for the host's. Returns (the exit code) only if a step or the exec
+/// failed, after sending the error over `reportFd`.
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd);
 
 }  // namespace mydocker::driver

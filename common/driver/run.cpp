@@ -11,6 +11,8 @@
 #include "lab.hpp"
 #include "mydocker/cgroups.hpp"
 #include "mydocker/config.hpp"
+#include "mydocker/error.hpp"
+#include "mydocker/image.hpp"
 #include "mydocker/memory.hpp"
 #include "mydocker/namespaces.hpp"
 #include "mydocker/rootfs.hpp"
@@ -101,12 +103,45 @@ struct Lab04Flags {
     }
 };
 
+/// Lab 05: `run [OPTIONS] IMAGE [CMD [ARG...]]`. The image's config fills in what the
+/// command line leaves out, as `docker run` does: CMD defaults to the image's Cmd, its
+/// Entrypoint comes first, its Env and WorkingDir apply. With --rootfs there is no image:
+/// every word is CMD's, as in labs 02-04.
+struct Lab05Image {
+    void check(RunConfig& config, const std::vector<std::string>& words) const {
+        if (!config.rootfs.empty()) {
+            if (words.empty()) {
+                throw UsageError("no command to run (run --rootfs DIR [OPTIONS] -- CMD [ARG...])");
+            }
+            config.command = words;
+            return;
+        }
+        if (words.empty()) throw UsageError("no image to run (run [OPTIONS] IMAGE [CMD [ARG...]])");
+        const image::Reference reference = image::parseReference(words.front());
+        // Here, before anything is made: an unknown image is bad input that leaves nothing.
+        const image::Image image = image::loadImage(config.root, reference);
+        config.image = reference.str();
+        std::vector<std::string> command(words.begin() + 1, words.end());
+        if (command.empty()) command = image.config.cmd;
+        config.command = image.config.entrypoint;
+        config.command.insert(config.command.end(), command.begin(), command.end());
+        if (config.command.empty()) {
+            throw UsageError(fmt::format("no command to run (image \"{}\" has no Cmd nor "
+                                         "Entrypoint: give one after its name)",
+                                         reference.str()));
+        }
+        config.env = image.config.env;
+        config.workingDir = image.config.workingDir;
+    }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
     Lab02Flags lab02;
     Lab03Flags lab03;
     Lab04Flags lab04;
+    Lab05Image lab05;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -114,7 +149,12 @@ struct RunFlags {
         if constexpr (lab >= 2) lab02.declare(run);
         if constexpr (lab >= 3) lab03.declare(run);
         if constexpr (lab >= 4) lab04.declare(run);
-        run.add_option("command", command, "CMD [ARG...], after --")->required();
+        if constexpr (lab >= 5) {
+            // Required or not depends on --rootfs: Lab05Image checks it.
+            run.add_option("command", command, "IMAGE [CMD [ARG...]], or CMD [ARG...] with --rootfs");
+        } else {
+            run.add_option("command", command, "CMD [ARG...], after --")->required();
+        }
         // Everything after the first positional is CMD's, even if it looks like a flag.
         run.positionals_at_end();
     }
@@ -128,6 +168,7 @@ struct RunFlags {
         if constexpr (lab >= 2) lab02.check(config);
         if constexpr (lab >= 3) lab03.check(config);
         if constexpr (lab >= 4) lab04.check(config);
+        if constexpr (lab >= 5) lab05.check(config, command);
         return config;
     }
 };

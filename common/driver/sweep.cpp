@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "lab.hpp"
+#include "layers.hpp"
 #include "mydocker/cgroups.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -35,6 +36,7 @@ void sweep(const std::string& root, ContainerState& state) {
             mode == cgroups::Mode::unified ? cgroups::ControllerMounts{} : cgroups::hostV1Mounts());
         cgroup->destroy();
     }
+    if constexpr (lab >= 5) removeContainerLayers(root, state.id);  // its upper dir too
     if (state.startedAt.empty()) {
         // CMD never ran: the container is undone whole, as a failed start would be.
         removeRecord(root, state.id);

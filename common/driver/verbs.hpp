@@ -1,6 +1,6 @@
-// The verbs of the command line, a file each (crun's layout): run.cpp, and from lab 05
-// on images, networks, volumes, ps... Each declares its own flags on its CLI11
-// subcommand and returns what to do once the line is parsed.
+// The verbs of the command line, a file each (crun's layout): run.cpp, from lab 05
+// import.cpp, images.cpp and rmi.cpp, later networks, volumes, ps... Each declares its
+// own flags on its CLI11 subcommand and returns what to do once the line is parsed.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,7 +21,16 @@ struct Verb {
     std::function<int()> execute;  ///< runs it; returns the exit code; may throw Error
 };
 
-/// `run [OPTIONS] -- CMD [ARG...]` (run.cpp).
+/// `run [OPTIONS] -- CMD [ARG...]`; from lab 05 `run [OPTIONS] IMAGE [CMD [ARG...]]` (run.cpp).
 Verb addRunVerb(CLI::App& app, const Globals& globals);
+
+/// `import ARCHIVE NAME` (import.cpp, lab 05).
+Verb addImportVerb(CLI::App& app, const Globals& globals);
+
+/// `images` (images.cpp, lab 05).
+Verb addImagesVerb(CLI::App& app, const Globals& globals);
+
+/// `rmi NAME` (rmi.cpp, lab 05).
+Verb addRmiVerb(CLI::App& app, const Globals& globals);
 
 }  // namespace mydocker::driver

@@ -39,6 +39,7 @@ std::string toJson(const ContainerState& s) {
         {"id", s.id},
         {"hostname", s.hostname},
         {"rootfs", s.rootfs},
+        {"image", s.image},
         {"command", s.command},
         {"status", s.status},
         {"pid", s.pid},
@@ -67,6 +68,7 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         document.at("id").get_to(s.id);
         document.at("hostname").get_to(s.hostname);
         document.at("rootfs").get_to(s.rootfs);
+        document.at("image").get_to(s.image);
         document.at("command").get_to(s.command);
         document.at("status").get_to(s.status);
         document.at("pid").get_to(s.pid);

@@ -32,9 +32,11 @@ struct RunConfig {
     std::string id;                     ///< the container's id: 64 hex digits
     std::string hostname;               ///< --hostname, or the short id by default
     std::string rootfs;                 ///< --rootfs (lab 02): empty means the host's root
+    std::string image;                  ///< IMAGE (lab 05), "busybox:latest"; empty with --rootfs
     ResourceLimits limits;              ///< labs 03 and 04
     std::vector<std::string> command;   ///< CMD and its arguments
     std::vector<std::string> env;       ///< the container's environment, KEY=VALUE
+    std::string workingDir;             ///< CMD's working directory (lab 05: the image's), "" = /
     bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
 };
 

@@ -28,6 +28,7 @@ struct ContainerState {
     std::string id;                      ///< the full id, 64 hex digits
     std::string hostname;                ///< its hostname
     std::string rootfs;                  ///< its root directory, empty for the host's
+    std::string image;                   ///< the image it runs (lab 05), "" without one
     std::vector<std::string> command;    ///< CMD and arguments
     std::string status = "created";      ///< created, running or exited
     pid_t pid = 0;                       ///< its PID 1, as the host sees it (0: none yet)

@@ -1,0 +1,37 @@
+// The verb `import ARCHIVE NAME` (lab 05): an image from a tar into the store. The tar is
+// a root filesystem, a `docker save` archive or an OCI image layout, plain or compressed;
+// the store (image.hpp, given) tells which and checks it, lab 05's walk extracts it.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "mydocker/image.hpp"
+#include "mydocker/overlay.hpp"
+#include "verbs.hpp"
+
+namespace mydocker::driver {
+
+Verb addImportVerb(CLI::App& app, const Globals& globals) {
+    CLI::App* command = app.add_subcommand(
+        "import", "Import an image: a root filesystem tar, a docker save or an OCI archive");
+    struct Arguments {
+        std::string archive;
+        std::string name;
+    };
+    auto args = std::make_shared<Arguments>();
+    command->add_option("archive", args->archive, "The tar (plain, gzip, zstd, xz or bzip2)")
+        ->required();
+    command->add_option("name", args->name, "The image's name, REPOSITORY[:TAG]")->required();
+    return Verb{command, [args, &globals] {
+                    // The name first: a bad one is refused before anything is read.
+                    const image::Reference reference = image::parseReference(args->name);
+                    const image::Image image = image::importArchive(globals.root, args->archive,
+                                                                    reference, overlay::extractLayer);
+                    // As `docker import` does: the new image's id.
+                    std::fputs(fmt::format("{}\n", image.id).c_str(), stdout);
+                    return 0;
+                }};
+}
+
+}  // namespace mydocker::driver

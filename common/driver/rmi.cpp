@@ -1,0 +1,30 @@
+// The verb `rmi NAME` (lab 05): removes an image, and the layers no other image has.
+// Refused while a container, running or stopped, was made from it (`docker rmi` without -f).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "layers.hpp"
+#include "mydocker/image.hpp"
+#include "verbs.hpp"
+
+namespace mydocker::driver {
+
+Verb addRmiVerb(CLI::App& app, const Globals& globals) {
+    CLI::App* command = app.add_subcommand("rmi", "Remove an image");
+    auto name = std::make_shared<std::string>();
+    command->add_option("name", *name, "The image's name, REPOSITORY[:TAG]")->required();
+    return Verb{command, [name, &globals] {
+                    const image::Reference reference = image::parseReference(*name);
+                    const image::Image image =
+                        image::removeImage(globals.root, reference, [&](const image::Image& i) {
+                            return containersUsing(globals.root, i.reference.str());
+                        });
+                    std::fputs(fmt::format("Untagged: {}\nDeleted: {}\n", reference.str(), image.id).c_str(),
+                               stdout);
+                    return 0;
+                }};
+}
+
+}  // namespace mydocker::driver
