@@ -676,11 +676,16 @@ TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers) {
     importImage(second, "second:v2");
     const RunResult flat = lab({"import", joinPath(buildDir(), "images/busybox.tar"), "flat"});
     ASSERT_EQ(flat.exitCode, 0) << flat;
+    // The build's busybox in four layers, the last deleting /etc/motd.
+    const RunResult layered = lab({"import", joinPath(buildDir(), "images/busybox-layered.tar"), "busybox"});
+    ASSERT_EQ(layered.exitCode, 0) << layered;
+    const RunResult sh = lab({"run", "busybox", "/bin/sh", "-c", "test ! -e /etc/motd && grep -c root /etc/passwd"});
+    EXPECT_EQ(sh.out, "1\n") << "expected the layered busybox to run, its /etc/motd deleted" << sh;
 
     const RunResult images = lab({"images"});
     ASSERT_EQ(images.exitCode, 0) << images;
     const auto lines = images.outLines();
-    ASSERT_EQ(lines.size(), 4u) << images;
+    ASSERT_EQ(lines.size(), 5u) << images;
     const auto columns = [](const std::string& line) {
         std::vector<std::string> cells;
         std::istringstream words(line);
@@ -708,12 +713,15 @@ TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers) {
     EXPECT_TRUE(isDirectory(layerDirOf(root(), busyboxLayer()))) << "expected the shared layer kept";
     EXPECT_TRUE(isDirectory(layerDirOf(root(), second.layers[2])));
     const RunResult after = lab({"images"});
-    EXPECT_EQ(after.outLines().size(), 3u) << after;
+    EXPECT_EQ(after.outLines().size(), 4u) << after;
+    const RunResult inUse = lab({"rmi", "busybox"});
+    EXPECT_EQ(inUse.exitCode, 125) << "expected busybox kept: a stopped container has it" << inUse;
     for (const std::string name : {"second:v2", "flat"}) {
         EXPECT_EQ(lab({"rmi", name}).exitCode, 0);
     }
-    EXPECT_TRUE(rootEntries().empty() || !pathExists(joinPath(root(), "layers")))
-        << "expected no layer left once no image is: " << ::testing::PrintToString(rootEntries());
+    const auto layers = listDir(joinPath(root(), "layers"));
+    EXPECT_EQ(layers.size(), 4u) << "expected only busybox's four layers left: "
+                                 << ::testing::PrintToString(layers);
 }
 
 // rmi refuses an image a container uses, running or stopped.
