@@ -6,7 +6,6 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <regex>
 
 #include "mydocker/error.hpp"
 #include "mydocker/image.hpp"
@@ -14,16 +13,49 @@
 namespace mydocker::image {
 namespace {
 
-/// Docker's repository path component: lower-case alphanumerics joined by one `.`, one
-/// `_`, two `_`, or any number of `-` (github.com/distribution/reference, regexp.go).
-const std::regex kRepository("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*");
-/// Docker's tag: a word character, then up to 127 of them, `.` or `-`.
-const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+/// Docker's tag: at most 128 characters.
+constexpr std::size_t kMaxTagLength = 128;
 /// `<repository>:<tag>.json` must fit in a file name (255 bytes, with ":" and ".json").
 constexpr std::size_t kMaxRepositoryLength = 120;
 
 UsageError invalid(std::string_view name, std::string_view why) {
     return UsageError(fmt::format("invalid image name \"{}\" ({})", name, why));
+}
+
+bool isLowerAlnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/// Docker's repository path component, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+/// (github.com/distribution/reference, regexp.go): lower-case letters and digits, joined
+/// by one '.', one '_', two '_', or any number of '-'. (By hand: a std::regex costs every
+/// start of the runtime milliseconds to build.)
+bool isRepository(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (!isLowerAlnum(text[i])) return false;  // a run of letters and digits...
+        while (i < text.size() && isLowerAlnum(text[i])) ++i;
+        if (i == text.size()) return true;
+        const std::size_t start = i;                // ...then a separator, then another run
+        while (i < text.size() && !isLowerAlnum(text[i])) ++i;
+        const std::string_view separator = text.substr(start, i - start);
+        const bool dashes = separator.find_first_not_of('-') == std::string_view::npos;
+        if (!(separator == "." || separator == "_" || separator == "__" || dashes)) return false;
+        if (i == text.size()) return false;  // a separator may not end it
+    }
+    return !text.empty();
+}
+
+/// Docker's tag, `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+bool isTag(std::string_view text) {
+    if (text.empty() || text.size() > kMaxTagLength || text.front() == '.' || text.front() == '-') {
+        return false;
+    }
+    for (const char c : text) {
+        const bool word = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+        if (!(word || c == '.' || c == '-')) return false;
+    }
+    return true;
 }
 
 bool hasUpperCase(std::string_view text) {
@@ -57,12 +89,12 @@ Reference parseReference(std::string_view name) {
     if (reference.repository.size() > kMaxRepositoryLength) {
         throw invalid(name, fmt::format("a repository has at most {} characters", kMaxRepositoryLength));
     }
-    if (!std::regex_match(reference.repository, kRepository)) {
+    if (!isRepository(reference.repository)) {
         throw invalid(name,
                       "a repository is lower-case letters and digits, separated by '.', '_', "
                       "'__' or '-'");
     }
-    if (!std::regex_match(reference.tag, kTag)) {
+    if (!isTag(reference.tag)) {
         throw invalid(name,
                       "a tag is up to 128 letters, digits, '_', '.' or '-', not starting with "
                       "'.' or '-'");

@@ -105,6 +105,7 @@ std::string digestHex(std::string_view digest);
 /// Renders an image record as the JSON the store keeps (with the record's version).
 std::string toJson(const Image& image);
 /// Parses what toJson() wrote.
+/// @param json the text of an image record
 /// @param where names the file in errors
 /// @throws Error `corrupt image record <where> (<why>)`
 Image imageFromJson(const std::string& json, const std::string& where);

@@ -56,9 +56,9 @@ namespace mydocker::overlay {
 
 // --- the names in a layer tar ---------------------------------------------------------
 
-/// Checks a tar entry's name and returns it in a canonical form: relative, no `.` or
-/// empty components, no trailing `/` ("./usr//bin/" is "usr/bin"; "." and "./" are "",
-/// the layer's own directory).
+/// Checks a tar entry's name and returns it in a canonical form: relative, without "."
+/// or empty components, without a trailing slash: "./usr//bin/" is "usr/bin"; "." and
+/// "./" are "", the layer's own directory.
 /// @throws UsageError `unsafe path "<name>" (...)` for an absolute path or one with a
 ///         `..` component: a hostile tar's way out of the layer
 std::string normalizeEntryPath(std::string_view name);

@@ -36,15 +36,19 @@ struct StreamDigest {
 /// A tar read from a file descriptor through libarchive. Move-only; closes the file.
 class TarReader {
   public:
-    /// Reads the tar in `fd` (taken over), compressed or not. Nothing is read yet.
+    /// Reads the tar in `fd`, compressed or not. The decompressor starts reading (to
+    /// recognise the compression); the first header is the walk's to read.
+    /// @param fd an open file, taken over (closed with this object)
     /// @param name names the stream in errors ("busybox.tar", "layer 2 of busybox.tar")
     /// @throws Error if libarchive cannot be set up
     TarReader(int fd, std::string name);
     /// Opens `path` read-only and reads it as above.
     /// @throws SysError if it cannot be opened
     static TarReader open(const std::string& path);
-    TarReader(TarReader&&) noexcept;
-    TarReader& operator=(TarReader&&) noexcept;
+    /// Takes over `other`'s stream.
+    TarReader(TarReader&& other) noexcept;
+    /// Closes this stream, then takes over `other`'s.
+    TarReader& operator=(TarReader&& other) noexcept;
     TarReader(const TarReader&) = delete;
     TarReader& operator=(const TarReader&) = delete;
     ~TarReader();
@@ -71,6 +75,7 @@ class TarReader {
 };
 
 /// The sha256 of the bytes in `fd` from its current offset to its end ("sha256:<hex>").
+/// @param fd an open file, read to its end (not closed)
 /// @param name names the file in errors
 /// @throws SysError if it cannot be read
 StreamDigest digestOfFile(int fd, const std::string& name);
