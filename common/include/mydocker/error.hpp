@@ -106,6 +106,14 @@ inline constexpr std::size_t kMaxQuotedLength = 64;
 /// Use it wherever an error echoes input: `invalid --rootfs {} (...)`.
 std::string quoted(std::string_view value);
 
+/// quoted() of a std::string. These exact matches keep `quoted(text)` on a std::string
+/// from calling std::quoted (<iomanip>) instead, which argument-dependent lookup also finds.
+inline std::string quoted(const std::string& value) { return quoted(std::string_view(value)); }
+/// quoted() of a modifiable std::string (see the const one).
+inline std::string quoted(std::string& value) { return quoted(std::string_view(value)); }
+/// quoted() of a C string (a literal would otherwise match two overloads).
+inline std::string quoted(const char* value) { return quoted(std::string_view(value)); }
+
 /// `text` made safe to print as one line: control characters and bytes that are not UTF-8
 /// escaped as quoted() does; quotes and backslashes kept as they are. log::write() passes
 /// every message through it, so that one message is always exactly one line.
