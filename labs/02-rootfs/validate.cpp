@@ -5,8 +5,12 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -25,6 +29,10 @@ constexpr const char* kHostSystemDirs[] = {
     "/",       "/bin",  "/boot", "/dev",  "/etc", "/lib", "/lib32", "/lib64",
     "/libx32", "/proc", "/run",  "/sbin", "/sys", "/usr", "/var",
 };
+
+/// The trees of the host's kernel interfaces: nothing below them (/sys/fs/cgroup, a
+/// tmpfs on hybrid hosts, included) is a place for a container's root.
+constexpr const char* kKernelTrees[] = {"/proc", "/sys"};
 
 /// Filesystems the kernel makes up as they are read (statfs(2) f_type, from
 /// <linux/magic.h>): a directory there is the kernel's view of itself, never a root.

@@ -5,8 +5,12 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -25,6 +29,10 @@ constexpr const char* kHostSystemDirs[] = {
     "/",       "/bin",  "/boot", "/dev",  "/etc", "/lib", "/lib32", "/lib64",
     "/libx32", "/proc", "/run",  "/sbin", "/sys", "/usr", "/var",
 };
+
+/// The trees of the host's kernel interfaces: nothing below them (/sys/fs/cgroup, a
+/// tmpfs on hybrid hosts, included) is a place for a container's root.
+constexpr const char* kKernelTrees[] = {"/proc", "/sys"};
 
 /// Filesystems the kernel makes up as they are read (statfs(2) f_type, from
 /// <linux/magic.h>): a directory there is the kernel's view of itself, never a root.
@@ -57,6 +65,29 @@ const char* hostSystemDirectory(const struct stat& dir) {
         if (::stat(system, &st) == 0 && sameInode(st, dir)) return system;
     }
     return nullptr;
+}
+
+/// The entry of kKernelTrees that `path` (absolute, resolved) is in, or nullptr.
+const char* kernelTreeOf(std::string_view path) {
+    for (const char* tree : kKernelTrees) {
+        const std::string_view top = tree;
+        if (path.substr(0, top.size()) == top &&
+            (path.size() == top.size() || path[top.size()] == '/')) {
+            return tree;
+        }
+    }
+    return nullptr;
+}
+
+/// The path the kernel resolved the directory open at `fd` to, from /proc/self/fd:
+/// symlinks, "." and ".." are gone from it.
+std::string resolvedPath(int fd) {
+    const std::string link = fmt::format("/proc/self/fd/{}", fd);
+    std::string path(PATH_MAX, '\0');
+    const ssize_t n = ::readlink(link.c_str(), path.data(), path.size());
+    if (n < 0) throw SysError("readlink", link);
+    path.resize(static_cast<std::size_t>(n));
+    return path;
 }
 
 /// The name of the pseudo-filesystem of kPseudoFilesystems `type` is, or nullptr.
@@ -106,7 +137,13 @@ void validateRootfs(const std::string& dir) {
         throw invalid(fmt::format("is the host's own {} directory, not a root filesystem", system));
     }
     // /proc, /sys, a cgroup hierarchy: the kernel makes them up, nothing can be created
-    // there (mkdir fails with a message that does not say why).
+    // there (mkdir fails with a message that does not say why). As given, too: a magic
+    // link such as /proc/self/cwd resolves here to a directory it will not name later.
+    const char* tree = kernelTreeOf(dir);
+    if (tree == nullptr) tree = kernelTreeOf(resolvedPath(fd.get()));
+    if (tree != nullptr) {
+        throw invalid(fmt::format("is inside the host's {}, not a root filesystem", tree));
+    }
     struct statfs fs {};
     if (::fstatfs(fd.get(), &fs) != 0) throw SysError("fstatfs", dir);
     if (const char* name = pseudoFilesystemName(fs.f_type)) {
