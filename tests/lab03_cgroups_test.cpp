@@ -341,9 +341,16 @@ TEST_F(Lab03Cgroups, InvalidLimitsAreRejectedWith125) {
         {{"--pids-limit", "-5"}, "--pids-limit"},
         {{"--cpu-shares", "abc"}, "--cpu-shares"},
         {{"--cpu-shares", "1"}, "--cpu-shares"},  // below the kernel's 2
+        // Past any kernel's CPUs: refused at once, not expanded into gigabytes first.
+        {{"--cpuset-cpus", "0-4294967295"}, "--cpuset-cpus"},
+        {{"--cpuset-cpus", "0-99999999"}, "--cpuset-cpus"},
+        {{"--cpuset-cpus", "0-2,0-4294967295"}, "--cpuset-cpus"},
+        // A newline in a value, a huge value: still exactly one error line.
+        {{"--hostname", "a\nb"}, "hostname"},
+        {{"--hostname", std::string(100000, 'a')}, "hostname"},
     };
     for (const auto& [flags, topic] : cases) {
-        SCOPED_TRACE(flags[0] + " " + flags[1]);
+        SCOPED_TRACE(flags[0] + " " + flags[1].substr(0, 64));
         expectRejected(runProbe(flags, {"exit", "0"}), topic);
     }
 }
