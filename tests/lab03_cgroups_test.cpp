@@ -157,14 +157,14 @@ TEST_F(Lab03Cgroups, CpusWritesTheQuotaAndPeriod) {
     EXPECT_EQ(held.wait().exitCode, 0);
 }
 
-// --cpu-shares 512: v1 cpu.shares 512; v2 cpu.weight 20, by the conversion runc and
-// systemd use: 1 + (512 - 2) * 9999 / 262142.
+// --cpu-shares 512: v1 cpu.shares 512; v2 cpu.weight 59, by the conversion of runc
+// (1.3.2+) and crun (1.23+): ceil(10^((l*l + 125*l) / 612 - 7/34)), l = log2(512) = 9.
 TEST_F(Lab03Cgroups, CpuSharesWritesTheWeight) {
     points(5);
     auto held = startHeld({"--cpu-shares", "512"});
     ASSERT_TRUE(held.started());
     if (isV2()) {
-        EXPECT_EQ(cgroupFile(held.hostPid(), "cpu", "cpu.weight"), "20");
+        EXPECT_EQ(cgroupFile(held.hostPid(), "cpu", "cpu.weight"), "59");
     } else {
         EXPECT_EQ(cgroupFile(held.hostPid(), "cpu", "cpu.shares"), "512");
     }
