@@ -351,6 +351,35 @@ TEST_F(Lab02Rootfs, FileAsRootfsIsRejectedWith125) {
     expectRejected(lab({"run", "--rootfs", file, "--", "/bin/true"}), "rootfs");
 }
 
+// The host's own system is no rootfs: its "/", /etc, /usr, /var, /dev, /proc, /sys (also
+// through "/.", ".." or a symlink), what is below /proc and /sys, and pseudo-filesystems
+// are refused with 125 and one line, and no proc, dev or sys directory is made in them
+// (a runtime that took --rootfs /etc made /etc/proc, /etc/dev and /etc/sys).
+// No points yet.
+TEST_F(Lab02Rootfs, HostSystemDirectoryAsRootfsIsRejectedWith125) {
+    const std::string linkToEtc = joinPath(makeTempDir(), "etc-link");
+    ASSERT_EQ(::symlink("/etc", linkToEtc.c_str()), 0);
+    const std::vector<std::string> rootfses = {
+        "/",    "/etc",  "/etc/.", "/usr/../etc",    linkToEtc,        "/usr",     "/var",
+        "/dev", "/proc", "/sys",   "/sys/fs/cgroup", "/proc/self/cwd", "/dev/pts",
+    };
+    const std::vector<std::string> mountPoints = {"proc", "dev", "sys"};
+    for (const std::string& rootfs : rootfses) {
+        SCOPED_TRACE("--rootfs " + rootfs);
+        std::vector<std::string> absent;
+        for (const auto& name : mountPoints) {
+            if (!pathExists(joinPath(rootfs, name))) absent.push_back(name);
+        }
+        expectRejected(lab({"run", "--rootfs", rootfs, "--", "/bin/true"}), "rootfs");
+        for (const auto& name : absent) {
+            const std::string made = joinPath(rootfs, name);
+            if (!pathExists(made)) continue;
+            ADD_FAILURE() << "expected nothing made in the host's " << rootfs << ", found " << made;
+            removeAll(made);  // never crosses a mount, never follows a link
+        }
+    }
+}
+
 // Lab 01 still works in lab02: without --rootfs the container keeps the host's files and
 // gets a /proc of its own. No points: the lab 01 reference does this in the skeleton too.
 TEST_F(Lab02Rootfs, WithoutRootfsTheHostRootIsKept) {

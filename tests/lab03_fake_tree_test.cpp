@@ -204,7 +204,8 @@ TEST_F(Lab03FakeTree, V2CgroupWritesTheV2Files) {
     limits.pidsLimit = 7;
     cgroup.applyLimits(limits);
     EXPECT_EQ(contents(leaf + "/cpu.max"), "50000 100000");
-    EXPECT_EQ(contents(leaf + "/cpu.weight"), "39") << "1 + (1024 - 2) * 9999 / 262142";
+    EXPECT_EQ(contents(leaf + "/cpu.weight"), "100")
+        << "expected the default 1024 shares to give the default weight 100";
     EXPECT_EQ(contents(leaf + "/cpuset.cpus"), "0");
     EXPECT_EQ(contents(leaf + "/pids.max"), "7");
 
@@ -297,14 +298,22 @@ TEST_F(Lab03FakeTree, FlagsAreParsedAndConverted) {
     for (const char* bad : {"4", "a", "1-0", "0,,1", "", "-1"}) {
         EXPECT_THROW(cg::parseCpusetCpus(bad, {0, 1, 2, 3}), UsageError) << "--cpuset-cpus " << bad;
     }
+    // Past any kernel's CPUs: refused before the range is expanded (else gigabytes).
+    for (const char* huge : {"0-4294967295", "0-99999999", "0-2,0-4294967295", "8192"}) {
+        EXPECT_THROW(cg::parseCpuList(huge), UsageError) << "CPU list " << huge;
+    }
     EXPECT_EQ(cg::parsePidsLimit("1"), 1);
     for (const char* bad : {"0", "-1", "abc", "10k"}) {
         EXPECT_THROW(cg::parsePidsLimit(bad), UsageError) << "--pids-limit " << bad;
     }
     EXPECT_EQ(cg::cfsQuotaMicros(0.5), 50000u);
     EXPECT_EQ(cg::cfsQuotaMicros(1.5), 150000u);
+    // runc's and crun's quadratic in log2(shares): the minimum, the default and the
+    // maximum map onto each other; values between are rounded up.
     EXPECT_EQ(cg::cpuWeightFromShares(2), 1u);
-    EXPECT_EQ(cg::cpuWeightFromShares(1024), 39u);
+    EXPECT_EQ(cg::cpuWeightFromShares(512), 59u);
+    EXPECT_EQ(cg::cpuWeightFromShares(1024), 100u);
+    EXPECT_EQ(cg::cpuWeightFromShares(2048), 174u);
     EXPECT_EQ(cg::cpuWeightFromShares(262144), 10000u);
 }
 

@@ -65,7 +65,9 @@ TEST_F(Lab04FakeTree, BadMemorySizesAreRefused) {
 }
 
 // V1Memory on a fake v1 memory hierarchy: the RAM limit, then RAM + swap at the same
-// value (only where memory.memsw.* exists); the OOM kills from memory.oom_control.
+// value (only where memory.memsw.* exists, else setLimit says swap is not limited); the
+// OOM kills from oom_kill of memory.oom_control, never from memory.failcnt (it also
+// counts the limit hits that reclaim solved); none on a kernel without oom_kill.
 TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
     points(8);
     const std::string leaf = std::string("memory/") + kPath;
@@ -73,11 +75,11 @@ TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
                      {"memory.limit_in_bytes", ""},
                      {"memory.memsw.limit_in_bytes", ""},
                      {"memory.usage_in_bytes", "1048576\n"},
-                     {"memory.failcnt", "0\n"},
+                     {"memory.failcnt", "40\n"},
                      {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"}});
     cg::V1Cgroup cgroup({{"memory", at("memory")}}, kPath);
     const auto memory = mem::controllerFor(cgroup);
-    memory->setLimit(64 * kMiB);
+    EXPECT_TRUE(memory->setLimit(64 * kMiB)) << "expected swap limited where memsw exists";
     EXPECT_EQ(contents(leaf + "/memory.limit_in_bytes"), "67108864");
     EXPECT_EQ(contents(leaf + "/memory.memsw.limit_in_bytes"), "67108864")
         << "expected RAM + swap limited to the RAM limit: no swap";
@@ -87,17 +89,25 @@ TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
 
     // A host without swap accounting has no memsw files: the RAM limit alone is set.
     removeAll(at(leaf + "/memory.memsw.limit_in_bytes"));
+    EXPECT_FALSE(memory->setLimit(32 * kMiB)) << "expected swap reported as not limited";
     mem::applyMemoryLimit(cgroup, 32 * kMiB);
     EXPECT_EQ(contents(leaf + "/memory.limit_in_bytes"), "33554432");
     EXPECT_FALSE(pathExists(at(leaf + "/memory.memsw.limit_in_bytes")));
 
+    // Limit hits in memory.failcnt (40 above), but no kill: not an OOM kill.
     writeFileAtomic(at(leaf + "/memory.oom_control"),
                     "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+    EXPECT_EQ(memory->oomKills(), 0u);
+    EXPECT_FALSE(mem::oomKilled(cgroup));
+    // A kernel before 4.13 has no oom_kill line: no count, so no kill reported.
+    writeFileAtomic(at(leaf + "/memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\n");
+    EXPECT_EQ(memory->oomKills(), 0u);
     EXPECT_FALSE(mem::oomKilled(cgroup));
 }
 
 // V2Memory on a fake unified tree: memory.max and memory.swap.max 0 (only where it
-// exists); the OOM kills from the oom_kill line of memory.events.
+// exists, else setLimit says swap is not limited); the OOM kills from the oom_kill line
+// of memory.events.
 TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills) {
     points(7);
     kernelDir(kPath, {{"cgroup.controllers", "cpu memory pids\n"},
@@ -108,7 +118,7 @@ TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills) {
                       {"memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n"}});
     cg::V2Cgroup cgroup(base_, kPath);
     const auto memory = mem::controllerFor(cgroup);
-    memory->setLimit(64 * kMiB);
+    EXPECT_TRUE(memory->setLimit(64 * kMiB)) << "expected swap limited where swap.max exists";
     EXPECT_EQ(contents(std::string(kPath) + "/memory.max"), "67108864");
     EXPECT_EQ(contents(std::string(kPath) + "/memory.swap.max"), "0") << "expected swap off";
     EXPECT_EQ(memory->oomKills(), 1u);
@@ -116,6 +126,7 @@ TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills) {
     EXPECT_EQ(memory->usageBytes(), 2 * kMiB);
 
     removeAll(at(std::string(kPath) + "/memory.swap.max"));
+    EXPECT_FALSE(memory->setLimit(32 * kMiB)) << "expected swap reported as not limited";
     mem::applyMemoryLimit(cgroup, 32 * kMiB);
     EXPECT_EQ(contents(std::string(kPath) + "/memory.max"), "33554432");
     EXPECT_FALSE(pathExists(at(std::string(kPath) + "/memory.swap.max")));

@@ -77,14 +77,14 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ExtrasError&) {
-        printError(fmt::format("unknown flag or argument: \"{}\" (see '{} --help')",
-                               firstUnexpected(app), programName()));
+        printError(fmt::format("unknown flag or argument: {} (see '{} --help')",
+                               mydocker::quoted(firstUnexpected(app)), programName()));
         return kRuntimeFailure;
     } catch (const CLI::ParseError& e) {
         const bool verbParsed = !app.get_subcommands().empty();
         if (!verbParsed && !app.remaining().empty()) {
-            printError(fmt::format("unknown command or flag: \"{}\" (see '{} --help')",
-                                   firstUnexpected(app), programName()));
+            printError(fmt::format("unknown command or flag: {} (see '{} --help')",
+                                   mydocker::quoted(firstUnexpected(app)), programName()));
             return kRuntimeFailure;
         }
         printError(fmt::format("{} (see '{} --help')", describeParseError(e), programName()));
@@ -97,8 +97,8 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 void checkGlobals(const Globals& globals) {
     log::setLevel(log::parseLevel(globals.logLevel));
     if (globals.root.empty() || globals.root.front() != '/') {
-        throw UsageError(
-            fmt::format("invalid --root \"{}\" (must be an absolute path)", globals.root));
+        throw UsageError(fmt::format("invalid --root {} (must be an absolute path)",
+                                     mydocker::quoted(globals.root)));
     }
     if (::geteuid() != 0) {
         throw UsageError("must be run as root (namespaces, mounts and cgroups need it)");

@@ -31,7 +31,8 @@ Level parseLevel(std::string_view name) {
     if (name == "info") return Level::info;
     if (name == "warn" || name == "warning") return Level::warn;
     if (name == "error") return Level::error;
-    throw UsageError(fmt::format("invalid log level \"{}\" (use debug, info, warn or error)", name));
+    throw UsageError(
+        fmt::format("invalid log level {} (use debug, info, warn or error)", quoted(name)));
 }
 
 void setProgram(std::string_view name) { g_program = name; }
@@ -42,8 +43,11 @@ bool enabled(Level level) { return level >= g_level; }
 
 void write(Level level, std::string_view message) {
     if (!enabled(level)) return;
+    // One message, one line: a control character left in it (a newline in a value that
+    // was not quoted(), an escape sequence) is escaped, never passed to the terminal.
     // One write(2) per line, so lines from the parent and the child never interleave.
-    const std::string line = fmt::format("{}: {}: {}\n", g_program, levelName(level), message);
+    const std::string line =
+        fmt::format("{}: {}: {}\n", g_program, levelName(level), printable(message));
     [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 

@@ -16,7 +16,12 @@ void applyMemoryLimit(const cgroups::Cgroup& cgroup, std::uint64_t bytes) {
     if (!cgroup.hasController("memory")) {
         throw Error("no memory cgroup controller on this host (cannot apply --memory)");
     }
-    controllerFor(cgroup)->setLimit(bytes);
+    if (!controllerFor(cgroup)->setLimit(bytes)) {
+        // Docker's own words: the container may then swap past its limit, instead of
+        // being OOM-killed at it.
+        log::warn("your kernel does not support swap limit capabilities or the cgroup is "
+                  "not mounted; memory limited without swap");
+    }
 }
 
 bool oomKilled(const cgroups::Cgroup& cgroup) {

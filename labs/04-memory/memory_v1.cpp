@@ -6,7 +6,7 @@
 
 namespace mydocker::memory {
 
-void V1Memory::setLimit(std::uint64_t bytes) {
+bool V1Memory::setLimit(std::uint64_t bytes) {
     todo("lab04: TODO write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
 }
 

@@ -6,7 +6,7 @@
 
 namespace mydocker::memory {
 
-void V2Memory::setLimit(std::uint64_t bytes) {
+bool V2Memory::setLimit(std::uint64_t bytes) {
     todo("lab04: TODO write memory.max and memory.swap.max", bytes);
 }
 

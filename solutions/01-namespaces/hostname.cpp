@@ -22,13 +22,14 @@ bool isLabelCharacter(char c) {
 void validateHostname(std::string_view name) {
     // BEGIN SOLUTION: todo("lab01: TODO check the hostname (length, characters)", name);
     if (name.empty() || name.size() > kMaxHostnameLength) {
-        throw UsageError(fmt::format("invalid hostname \"{}\" (must be 1 to {} characters, is {})",
-                                     name, kMaxHostnameLength, name.size()));
+        throw UsageError(fmt::format("invalid hostname {} (must be 1 to {} characters, is {})",
+                                     quoted(name), kMaxHostnameLength, name.size()));
     }
     for (const char c : name) {
         if (!isLabelCharacter(c)) {
-            throw UsageError(fmt::format(
-                "invalid hostname \"{}\" (only letters, digits, '-' and '.' are allowed)", name));
+            throw UsageError(
+                fmt::format("invalid hostname {} (only letters, digits, '-' and '.' are allowed)",
+                            quoted(name)));
         }
     }
     // RFC 1123: a label neither starts nor ends with a hyphen.
@@ -36,7 +37,7 @@ void validateHostname(std::string_view name) {
     const char last = name.back();
     if (first == '-' || first == '.' || last == '-' || last == '.') {
         throw UsageError(fmt::format(
-            "invalid hostname \"{}\" (must not start or end with '-' or '.')", name));
+            "invalid hostname {} (must not start or end with '-' or '.')", quoted(name)));
     }
     // END SOLUTION
 }

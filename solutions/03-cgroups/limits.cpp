@@ -28,6 +28,11 @@ constexpr std::uint64_t kMaxShares = 262'144;
 constexpr std::uint64_t kMinWeight = 1;
 constexpr std::uint64_t kMaxWeight = 10'000;
 
+/// The most CPUs a Linux kernel can have: the largest CONFIG_NR_CPUS (x86-64 with
+/// MAXSMP, powerpc). CPU numbers are below it; a list is checked against it before
+/// any range is expanded, so "0-4294967295" costs nothing.
+constexpr unsigned kMaxCpus = 8192;
+
 /// Parses all of `text` as a number of type T, or nothing: no sign, no spaces, no
 /// trailing characters ("5x"), no overflow.
 template <class T>
@@ -64,18 +69,29 @@ std::uint64_t cfsQuotaMicros(double cpus) {
 
 std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
     // BEGIN SOLUTION: todo("lab03: TODO convert v1 cpu.shares to a v2 cpu.weight", shares);
-    // Maps 2..262144 linearly onto 1..10000, as runc, crun and systemd do: 2 -> 1,
-    // 1024 (the default shares) -> 39, 262144 -> 10000.
-    return kMinWeight +
-           ((shares - kMinShares) * (kMaxWeight - kMinWeight)) / (kMaxShares - kMinShares);
+    // Both ends map onto each other; the log2 of the shares goes through a quadratic
+    // that also maps the default 1024 onto the default weight 100 (runc >= 1.3.2,
+    // crun >= 1.23): 2 -> 1, 1024 -> 100, 262144 -> 10000. The linear mapping used
+    // before gave 1024 shares a weight of 39: a container with the default shares got
+    // less CPU than a systemd service with the default weight.
+    if (shares <= kMinShares) return kMinWeight;
+    if (shares >= kMaxShares) return kMaxWeight;
+    const double l = std::log2(static_cast<double>(shares));
+    const double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
+    // Rounded up, as runc and crun round it: the same shares give the same weight.
+    return static_cast<std::uint64_t>(std::ceil(std::pow(10.0, exponent)));
     // END SOLUTION
 }
 
 std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what) {
     // BEGIN SOLUTION: todo("lab03: TODO parse a CPU list such as 0-3,5", list, what);
     const auto invalid = [&](std::string_view why) {
-        return UsageError(fmt::format("invalid {} \"{}\" ({})", what, list, why));
+        return UsageError(fmt::format("invalid {} {} ({})", what, quoted(list), why));
     };
+    // Bounded before anything is expanded: no list of real CPUs has more items than CPUs.
+    if (static_cast<std::size_t>(std::count(list.begin(), list.end(), ',')) >= kMaxCpus) {
+        throw invalid(fmt::format("more than {} items", kMaxCpus));
+    }
     std::set<unsigned> cpus;
     for (const std::string& item : splitList(list, ',')) {
         // Each item is "N" or "N-M" with N <= M.
@@ -84,8 +100,13 @@ std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what)
         const auto last = dash == std::string::npos
                               ? first
                               : parseWhole<unsigned>(std::string_view(item).substr(dash + 1));
-        if (!first || !last) throw invalid(fmt::format("\"{}\" is not N or N-M", item));
-        if (*first > *last) throw invalid(fmt::format("range \"{}\" is backwards", item));
+        if (!first || !last) throw invalid(fmt::format("{} is not N or N-M", quoted(item)));
+        if (*first > *last) throw invalid(fmt::format("range {} is backwards", quoted(item)));
+        // A range is expanded one CPU at a time: "0-4294967295" would take gigabytes.
+        if (*last >= kMaxCpus) {
+            throw invalid(fmt::format("CPU {} cannot exist: the kernel numbers CPUs below {}",
+                                      *last, kMaxCpus));
+        }
         for (unsigned cpu = *first; cpu <= *last; ++cpu) cpus.insert(cpu);
     }
     // splitList drops empty items: ",", "" or "1,,2" would pass unnoticed otherwise.
@@ -108,9 +129,9 @@ double parseCpus(std::string_view text, std::size_t onlineCount) {
     const double most = static_cast<double>(onlineCount);
     // isfinite: from_chars accepts "inf" and "nan".
     if (!cpus || !std::isfinite(*cpus) || *cpus < kMinCpus || *cpus > most) {
-        throw UsageError(fmt::format("invalid --cpus \"{}\" (must be a number from {} to {}, "
+        throw UsageError(fmt::format("invalid --cpus {} (must be a number from {} to {}, "
                                      "the CPUs online)",
-                                     text, kMinCpus, onlineCount));
+                                     quoted(text), kMinCpus, onlineCount));
     }
     return *cpus;
     // END SOLUTION
@@ -120,9 +141,8 @@ std::uint64_t parseCpuShares(std::string_view text) {
     // BEGIN SOLUTION: todo("lab03: TODO parse --cpu-shares: an integer from 2 to 262144", text);
     const auto shares = parseWhole<std::uint64_t>(text);
     if (!shares || *shares < kMinShares || *shares > kMaxShares) {
-        throw UsageError(
-            fmt::format("invalid --cpu-shares \"{}\" (must be an integer from {} to {})", text,
-                        kMinShares, kMaxShares));
+        throw UsageError(fmt::format("invalid --cpu-shares {} (must be an integer from {} to {})",
+                                     quoted(text), kMinShares, kMaxShares));
     }
     return *shares;
     // END SOLUTION
@@ -134,9 +154,9 @@ std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& 
     // The kernel would refuse the write (EINVAL) later; say why now, before anything exists.
     for (const unsigned cpu : cpus) {
         if (std::find(online.begin(), online.end(), cpu) == online.end()) {
-            throw UsageError(fmt::format("invalid --cpuset-cpus \"{}\" (CPU {} is not online; "
+            throw UsageError(fmt::format("invalid --cpuset-cpus {} (CPU {} is not online; "
                                          "online: {})",
-                                         text, cpu, formatCpuList(online)));
+                                         quoted(text), cpu, formatCpuList(online)));
         }
     }
     return formatCpuList(cpus);
@@ -149,8 +169,8 @@ std::int64_t parsePidsLimit(std::string_view text) {
     // that allows nothing (not even CMD) is a mistake worth reporting.
     const auto limit = parseWhole<std::int64_t>(text);
     if (!limit || *limit < 1 || *limit > kMaxPidsLimit) {
-        throw UsageError(fmt::format(
-            "invalid --pids-limit \"{}\" (must be an integer from 1 to {})", text, kMaxPidsLimit));
+        throw UsageError(fmt::format("invalid --pids-limit {} (must be an integer from 1 to {})",
+                                     quoted(text), kMaxPidsLimit));
     }
     return *limit;
     // END SOLUTION

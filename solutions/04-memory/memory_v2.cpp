@@ -6,16 +6,16 @@
 
 namespace mydocker::memory {
 
-void V2Memory::setLimit(std::uint64_t bytes) {
+bool V2Memory::setLimit(std::uint64_t bytes) {
     // BEGIN SOLUTION: todo("lab04: TODO write memory.max and memory.swap.max", bytes);
     // memory.max is the hard limit: past it (and after reclaim) the OOM killer acts.
     // (memory.high would only throttle: a soft limit.)
     cgroup_.write("memory", "memory.max", std::to_string(bytes));
     // v2 limits swap on its own, not RAM + swap as v1 did: 0 means no swap at all.
-    // The file exists only with swap accounting.
-    if (cgroup_.hasFile("memory", "memory.swap.max")) {
-        cgroup_.write("memory", "memory.swap.max", "0");
-    }
+    // The file exists only with swap accounting: without it, say so.
+    if (!cgroup_.hasFile("memory", "memory.swap.max")) return false;
+    cgroup_.write("memory", "memory.swap.max", "0");
+    return true;
     // END SOLUTION
 }
 

@@ -33,7 +33,7 @@ std::uint64_t unitBytes(char unit) {
 std::uint64_t parseSize(std::string_view text, std::string_view what) {
     // BEGIN SOLUTION: todo("lab04: TODO parse a size: digits and a unit b, k, m or g", text, what);
     const auto invalid = [&](std::string_view why) {
-        return UsageError(fmt::format("invalid {} \"{}\" ({})", what, text, why));
+        return UsageError(fmt::format("invalid {} {} ({})", what, quoted(text), why));
     };
     // The digits, then at most one unit letter: "64m", "1024k", "100000000".
     std::size_t digits = 0;
@@ -58,7 +58,7 @@ std::uint64_t parseMemorySize(std::string_view text) {
     const std::uint64_t bytes = parseSize(text, "--memory");
     // Below a few MiB a container cannot even start (and Docker refuses it too).
     if (bytes < kMinimumBytes) {
-        throw UsageError(fmt::format("invalid --memory \"{}\" (the minimum is {}m)", text,
+        throw UsageError(fmt::format("invalid --memory {} (the minimum is {}m)", quoted(text),
                                      kMinimumBytes / kMebibyte));
     }
     return bytes;

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fmt/format.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -134,12 +133,6 @@ void reapChildren(const std::set<pid_t>& keep) {
     }
 }
 
-// nftw(3) callback of removeTree: the tree is walked depth-first, children before parents.
-int removeEntry(const char* path, const struct stat* /*st*/, int type, FTW* /*ftw*/) {
-    const int rc = (type == FTW_DP || type == FTW_D) ? ::rmdir(path) : ::unlink(path);
-    return rc == 0 || errno == ENOENT ? 0 : -1;
-}
-
 }  // namespace
 
 std::string mountKey(int id, const std::string& device, const std::string& mountPoint,
@@ -254,17 +247,11 @@ std::vector<std::string> cleanLeakedFiles(const HostSnapshot& before) {
 }
 
 std::string removeTree(const std::string& path) {
-    for (const auto& m : mountInfo()) {
-        if (isUnder(m.mountPoint, path)) {
-            return fmt::format("not removed: {} is still mounted", m.mountPoint);
-        }
-    }
-    // FTW_PHYS: never follow symlinks. FTW_MOUNT: stay on this filesystem.
-    // FTW_DEPTH: visit a directory after its contents, so it is empty when removed.
-    constexpr int kMaxOpenFds = 64;
-    if (::nftw(path.c_str(), removeEntry, kMaxOpenFds, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 &&
-        errno != ENOENT) {
-        return fmt::format("remove {}: {}", path, std::strerror(errno));
+    // The runtime's own removal: the same guarantees, one implementation.
+    try {
+        removeAll(path);
+    } catch (const std::exception& e) {
+        return fmt::format("not removed: {}", e.what());
     }
     return {};
 }

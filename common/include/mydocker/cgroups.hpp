@@ -103,7 +103,11 @@ inline constexpr std::uint64_t kCfsPeriodMicros = 100'000;
 std::uint64_t cfsQuotaMicros(double cpus);
 
 /// v1 `cpu.shares` (2..262144, default 1024) to v2 `cpu.weight` (1..10000, default 100),
-/// by the conversion runc, crun and systemd use: `1 + (shares - 2) * 9999 / 262142`.
+/// as runc (1.3.2 and later) and crun (1.23 and later) convert it: with `l = log2(shares)`,
+/// `ceil(10^((l*l + 125*l) / 612 - 7/34))`, a quadratic in l that maps the minimum, the
+/// default and the maximum onto each other: 2 -> 1, 1024 -> 100, 262144 -> 10000.
+/// Shares below 2 give 1, above 262144 give 10000. (The linear `1 + (shares - 2) * 9999
+/// / 262142` of older runtimes gave the default 1024 shares a weight of 39.)
 std::uint64_t cpuWeightFromShares(std::uint64_t shares);
 
 /// What a cgroup has used so far, by the kernel's own accounting.
@@ -278,6 +282,8 @@ std::vector<std::string> splitList(std::string_view text, char separator);
 std::vector<unsigned> onlineCpus();
 
 /// Parses a CPU list as the kernel writes it ("0-3,5", "1"): sorted, without duplicates.
+/// Every CPU number is below 8192 (the largest NR_CPUS of any kernel) and the list has at
+/// most 8192 items, checked before a range is expanded: "0-4294967295" is refused at once.
 /// @param list the text to parse
 /// @param what names the list in the error: `invalid <what> "<list>" (<why>)`
 /// @throws UsageError naming the list and what is wrong with it

@@ -6,6 +6,7 @@
 /// the whole chain once: `lab02: error: preparing the root: pivot_root(/x): Invalid argument`.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,6 +94,30 @@ template <class... Unused>
 
 /// The symbolic name of an errno value ("ENOENT"), or its number if unknown.
 std::string errnoName(int err);
+
+/// The longest value quoted() shows whole, in bytes; a longer one is cut in the middle.
+inline constexpr std::size_t kMaxQuotedLength = 64;
+
+/// A value the user gave, as an error line shows it: in double quotes, with a quote and a
+/// backslash escaped (`\"`, `\\`), every control character escaped (`\n`, `\t`, `\x1b`)
+/// and every byte that is not UTF-8 escaped (`\xff`), so the line stays one readable line
+/// whatever was typed. A value longer than kMaxQuotedLength bytes keeps its start and its
+/// end around `...`, followed by its length: `"aaaa...aaaa" (100000 bytes)`.
+/// Use it wherever an error echoes input: `invalid --rootfs {} (...)`.
+std::string quoted(std::string_view value);
+
+/// quoted() of a std::string. These exact matches keep `quoted(text)` on a std::string
+/// from calling std::quoted (<iomanip>) instead, which argument-dependent lookup also finds.
+inline std::string quoted(const std::string& value) { return quoted(std::string_view(value)); }
+/// quoted() of a modifiable std::string (see the const one).
+inline std::string quoted(std::string& value) { return quoted(std::string_view(value)); }
+/// quoted() of a C string (a literal would otherwise match two overloads).
+inline std::string quoted(const char* value) { return quoted(std::string_view(value)); }
+
+/// `text` made safe to print as one line: control characters and bytes that are not UTF-8
+/// escaped as quoted() does; quotes and backslashes kept as they are. log::write() passes
+/// every message through it, so that one message is always exactly one line.
+std::string printable(std::string_view text);
 
 /// Runs `body`; if it throws an Error, adds `context` to it and rethrows.
 template <class Body>

@@ -30,7 +30,19 @@ bool isDirectory(const std::string& path);
 /// mkdir -p with `mode` for the directories it creates.
 void makeDirs(const std::string& path, unsigned mode = 0755);
 
-/// rm -rf: removes `path` and everything below it, not crossing mount points.
+/// rm -rf that cannot reach past the tree it was given: removes `path` and everything
+/// below it, never following a symlink (a link is removed, not what it points to) and
+/// never entering another mount. A missing `path` is not an error.
+///
+/// A tree with anything mounted at or below it (a volume, an image's overlay, a leaked
+/// bind mount of the host's files) is refused before anything is removed: the mount
+/// table (/proc/self/mountinfo) is checked first, and every directory is checked again
+/// as the walk enters it (a mount root, or another device, is never entered). The walk
+/// goes through directory fds (openat(2) with O_NOFOLLOW, unlinkat(2)), never through
+/// paths, so a directory swapped for a symlink meanwhile cannot redirect it.
+/// @throws Error naming the mount point when something is mounted at or below `path`;
+///         SysError when a removal fails (e.g. EMFILE for a tree deeper than the open
+///         file limit: what was not reached is left in place)
 void removeAll(const std::string& path);
 
 /// The names in a directory, without "." and "..", sorted.

@@ -26,7 +26,8 @@ std::string_view program();
 /// True when messages of `level` are printed.
 bool enabled(Level level);
 
-/// Prints one line `lab03: <level>: <message>` to stderr if `level` is enabled.
+/// Prints one line `lab03: <level>: <message>` to stderr if `level` is enabled. Always one
+/// line: control characters in `message` are escaped (mydocker::printable()).
 void write(Level level, std::string_view message);
 
 /// Logs at debug level.

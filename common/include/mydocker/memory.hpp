@@ -14,7 +14,7 @@
 /// |---|---|---|
 /// | RAM limit | `memory.limit_in_bytes` | `memory.max` |
 /// | swap | `memory.memsw.limit_in_bytes` (RAM + swap) | `memory.swap.max` (swap only) |
-/// | OOM kills | `oom_kill` in `memory.oom_control` | `oom_kill` in `memory.events` |
+/// | OOM kills | `oom_kill` in `memory.oom_control` (4.13+) | `oom_kill` in `memory.events` |
 /// | usage | `memory.usage_in_bytes` | `memory.current` |
 ///
 /// Implemented in `labs/04-memory/` (student) and `solutions/04-memory/`.
@@ -54,10 +54,14 @@ public:
     /// Limits the cgroup's RAM to `bytes` and keeps swap from extending it, so that at
     /// the limit the OOM killer acts instead of the container swapping. Call it before
     /// any process is in the cgroup.
+    /// @return true when swap is limited too; false when the kernel cannot limit it (no
+    ///         swap accounting: no `memory.memsw.limit_in_bytes` on v1, no
+    ///         `memory.swap.max` on v2), and only the RAM limit was set
     /// @throws SysError if the kernel rejects a value
-    virtual void setLimit(std::uint64_t bytes) = 0;
+    [[nodiscard]] virtual bool setLimit(std::uint64_t bytes) = 0;
 
-    /// How many of the cgroup's processes the OOM killer has killed so far.
+    /// How many of the cgroup's processes the OOM killer has killed so far: the kernel's
+    /// `oom_kill` counter. 0 on a kernel that has none (v1 before Linux 4.13).
     /// @throws SysError if the counter cannot be read
     virtual std::uint64_t oomKills() const = 0;
 
@@ -71,7 +75,7 @@ class V1Memory : public MemoryController {
 public:
     /// The memory controller of `cgroup`, which must outlive this object.
     explicit V1Memory(const cgroups::Cgroup& cgroup) : cgroup_(cgroup) {}
-    void setLimit(std::uint64_t bytes) override;
+    [[nodiscard]] bool setLimit(std::uint64_t bytes) override;
     std::uint64_t oomKills() const override;
     std::uint64_t usageBytes() const override;
 
@@ -84,7 +88,7 @@ class V2Memory : public MemoryController {
 public:
     /// The memory controller of `cgroup`, which must outlive this object.
     explicit V2Memory(const cgroups::Cgroup& cgroup) : cgroup_(cgroup) {}
-    void setLimit(std::uint64_t bytes) override;
+    [[nodiscard]] bool setLimit(std::uint64_t bytes) override;
     std::uint64_t oomKills() const override;
     std::uint64_t usageBytes() const override;
 
@@ -95,7 +99,9 @@ private:
 /// The MemoryController of `cgroup`'s version (Cgroup::version()).
 std::unique_ptr<MemoryController> controllerFor(const cgroups::Cgroup& cgroup);
 
-/// The runtime's step before attaching the container: limits `cgroup` to `bytes`.
+/// The runtime's step before attaching the container: limits `cgroup` to `bytes`. Where
+/// swap cannot be limited it says so in one warning line, as Docker does, and goes on
+/// with the RAM limit alone.
 /// @throws Error if the host has no memory controller; SysError if a write fails
 void applyMemoryLimit(const cgroups::Cgroup& cgroup, std::uint64_t bytes);
 

@@ -24,7 +24,9 @@
 namespace mydocker::rootfs {
 
 /// Checks a `--rootfs` before anything is created: an absolute path naming an
-/// existing directory, other than the host's `/`.
+/// existing directory, other than the host's own system (`/`, `/etc`, `/usr`, `/dev`,
+/// ... compared by device and inode) and not on a pseudo-filesystem (proc, sysfs,
+/// cgroup, devpts, the host's devtmpfs).
 /// @throws UsageError naming the path and what is wrong with it
 void validateRootfs(const std::string& dir);
 
