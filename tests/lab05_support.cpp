@@ -187,19 +187,33 @@ std::string TestImage::config() const {
 std::string dockerSaveArchive(const TestImage& image, Compression outer) {
     const std::string config = image.config();
     const std::string configName = hexOf(sha256(config)) + ".json";
-    std::vector<std::pair<std::string, std::string>> files;
+    std::vector<TarEntry> entries;
     json layerPaths = json::array();
-    for (const auto& layer : image.layers) {
-        const std::string dir = hexOf(sha256(layer));
+    std::vector<std::string> written;  // the directories of the layers so far
+    for (std::size_t i = 0; i < image.layers.size(); ++i) {
+        // docker save names a layer's directory by its (v1) id, which depends on its place
+        // in the stack; a layer it has already written is a symlink to the first copy.
+        const std::string hex = hexOf(sha256(image.layers[i]));
+        const std::string dir = hexOf(sha256(hex + std::to_string(i)));
         layerPaths.push_back(dir + "/layer.tar");
-        files.emplace_back(dir + "/VERSION", "1.0");
-        files.emplace_back(dir + "/layer.tar", layer);
+        entries.push_back(TarEntry::dir(dir));
+        entries.push_back(TarEntry::file(dir + "/VERSION", "1.0"));
+        std::string first;
+        for (std::size_t j = 0; j < i; ++j) {
+            if (image.layers[j] == image.layers[i]) first = written[j];
+        }
+        if (first.empty()) {
+            entries.push_back(TarEntry::file(dir + "/layer.tar", image.layers[i]));
+        } else {
+            entries.push_back(TarEntry::symlink(dir + "/layer.tar", "../" + first + "/layer.tar"));
+        }
+        written.push_back(first.empty() ? dir : first);
     }
-    files.emplace_back(configName, config);
+    entries.push_back(TarEntry::file(configName, config));
     const json manifest = json::array(
         {{{"Config", configName}, {"RepoTags", {"test:latest"}}, {"Layers", layerPaths}}});
-    files.emplace_back("manifest.json", manifest.dump());
-    return tarOfFiles(files, outer);
+    entries.push_back(TarEntry::file("manifest.json", manifest.dump()));
+    return makeTar(entries, outer);
 }
 
 std::string ociArchive(const TestImage& image, Compression layers) {

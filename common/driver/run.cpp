@@ -126,9 +126,9 @@ struct Lab05Image {
         config.command = image.config.entrypoint;
         config.command.insert(config.command.end(), command.begin(), command.end());
         if (config.command.empty()) {
-            throw UsageError(fmt::format("no command to run (image \"{}\" has no Cmd nor "
+            throw UsageError(fmt::format("no command to run (image {} has no Cmd nor "
                                          "Entrypoint: give one after its name)",
-                                         reference.str()));
+                                         quoted(reference.str())));
         }
         config.env = image.config.env;
         config.workingDir = image.config.workingDir;

@@ -53,7 +53,7 @@ bool isManifestType(const std::string& type) {
 
 /// An archive that is not what it claims: bad input, exit 125.
 UsageError invalidArchive(const std::string& archive, const std::string& why) {
-    return UsageError(fmt::format("invalid archive \"{}\" ({})", archive, why));
+    return UsageError(fmt::format("invalid archive {} ({})", quoted(archive), why));
 }
 
 std::string whyOf(const json::exception& e) {
@@ -62,23 +62,25 @@ std::string whyOf(const json::exception& e) {
     return why;
 }
 
-/// Opens `path`, a member of an extracted archive, strictly below `dirFd`: the kernel
-/// refuses `..`, absolute paths and every symlink on the way (a hostile manifest naming
-/// "../../etc/shadow", or a member that is a symlink to it, reads nothing of the host).
+/// Opens `path`, a member of an extracted archive, with `dirFd` as its root: the kernel
+/// resolves ".." and symlinks as if `dirFd` were "/" (RESOLVE_IN_ROOT), so a hostile
+/// manifest naming "../../etc/shadow", or a member that is a symlink to it, reads nothing
+/// of the host. (Symlinks inside are fine: `docker save` links a layer that an image has
+/// twice, `<id>/layer.tar -> ../<other id>/layer.tar`.)
 UniqueFd openMember(int dirFd, const std::string& path, const std::string& archive) {
     open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
     UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dirFd, path.c_str(), &how, sizeof how)));
     if (!fd) {
         const int err = errno;
-        throw invalidArchive(archive, fmt::format("cannot open its member \"{}\": {} ({})", path,
+        throw invalidArchive(archive, fmt::format("cannot open its member {}: {} ({})", quoted(path),
                                                   std::strerror(err), errnoName(err)));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", path);
     if (!S_ISREG(st.st_mode)) {
-        throw invalidArchive(archive, fmt::format("its member \"{}\" is not a file", path));
+        throw invalidArchive(archive, fmt::format("its member {} is not a file", quoted(path)));
     }
     return fd;
 }
@@ -94,7 +96,7 @@ std::string readAll(int fd, const std::string& path, const std::string& archive)
     struct stat st {};
     if (::fstat(fd, &st) != 0) throw SysError("fstat", path);
     if (st.st_size > kMaxJsonSize) {
-        throw invalidArchive(archive, fmt::format("its member \"{}\" is too large ({} bytes)", path,
+        throw invalidArchive(archive, fmt::format("its member {} is too large ({} bytes)", quoted(path),
                                                   st.st_size));
     }
     std::string content(static_cast<std::size_t>(st.st_size), '\0');
@@ -215,7 +217,7 @@ class Import {
         UniqueFd fd(::open(archive_.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) {
             const int err = errno;
-            throw UsageError(fmt::format("cannot read archive \"{}\" ({})", archive_,
+            throw UsageError(fmt::format("cannot read archive {} ({})", quoted(archive_),
                                          err == ENOENT ? "no such file" : std::strerror(err)));
         }
         struct stat st {};
@@ -470,9 +472,9 @@ Image recordOf(const Reference& reference, const PendingImage& pending, const st
 }
 
 UsageError nameTaken(const Reference& reference) {
-    return UsageError(fmt::format("image name \"{}\" is already in use (rmi it first, or choose "
+    return UsageError(fmt::format("image name {} is already in use (rmi it first, or choose "
                                   "another name)",
-                                  reference.str()));
+                                  quoted(reference.str())));
 }
 
 /// The last step, under the store's lock: the layers move into layers/, the record is

@@ -19,7 +19,7 @@ constexpr std::size_t kMaxTagLength = 128;
 constexpr std::size_t kMaxRepositoryLength = 120;
 
 UsageError invalid(std::string_view name, std::string_view why) {
-    return UsageError(fmt::format("invalid image name \"{}\" ({})", name, why));
+    return UsageError(fmt::format("invalid image name {} ({})", quoted(name), why));
 }
 
 bool isLowerAlnum(char c) {

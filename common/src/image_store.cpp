@@ -89,7 +89,7 @@ std::string imagePath(const std::string& root, const Reference& reference) {
 
 std::string digestHex(std::string_view digest) {
     const auto invalid = [&](std::string_view why) {
-        return Error(fmt::format("invalid digest \"{}\" ({})", digest, why));
+        return Error(fmt::format("invalid digest {} ({})", quoted(digest), why));
     };
     if (digest.substr(0, kDigestPrefix.size()) != kDigestPrefix) throw invalid("not sha256:");
     const std::string_view hex = digest.substr(kDigestPrefix.size());
@@ -160,8 +160,8 @@ std::optional<Image> findImage(const std::string& root, const Reference& referen
 
 Image loadImage(const std::string& root, const Reference& reference) {
     if (auto image = findImage(root, reference)) return *image;
-    throw UsageError(fmt::format("unknown image \"{}\" (import it first: import TAR {})",
-                                 reference.str(), reference.str()));
+    throw UsageError(fmt::format("unknown image {} (import it first: import TAR {})",
+                                 quoted(reference.str()), reference.str()));
 }
 
 std::vector<Image> listImages(const std::string& root) {
@@ -253,8 +253,8 @@ Image removeImage(const std::string& root, const Reference& reference, const Use
     detail::sweepTemporaries(root);
     const Image image = loadImage(root, reference);
     if (const std::string user = usedBy(image); !user.empty()) {
-        throw UsageError(fmt::format("cannot remove image \"{}\" (it is used by {})",
-                                     reference.str(), user));
+        throw UsageError(fmt::format("cannot remove image {} (it is used by {})",
+                                     quoted(reference.str()), user));
     }
     const std::string path = imagePath(root, reference);
     if (::unlink(path.c_str()) != 0) throw SysError("unlink", path);

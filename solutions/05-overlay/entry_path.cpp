@@ -19,7 +19,7 @@ constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
 // BEGIN SOLUTION
 UsageError unsafe(std::string_view name, std::string_view why) {
-    return UsageError(fmt::format("unsafe path \"{}\" ({})", name, why));
+    return UsageError(fmt::format("unsafe path {} ({})", quoted(name), why));
 }
 
 bool startsWith(std::string_view text, std::string_view prefix) {

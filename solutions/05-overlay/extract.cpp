@@ -157,15 +157,15 @@ class LayerWriter {
     /// Why `path` cannot be a directory of the layer, from openat2(2)'s errno.
     static Error pathError(const std::string& path, int err) {
         if (err == ELOOP) {
-            return UsageError(fmt::format("unsafe path through \"{}\" (a symlink: writing through "
+            return UsageError(fmt::format("unsafe path through {} (a symlink: writing through "
                                           "it could leave the layer)",
-                                          path));
+                                          quoted(path)));
         }
         if (err == ENOTDIR) {
-            return UsageError(fmt::format("invalid path through \"{}\" (not a directory)", path));
+            return UsageError(fmt::format("invalid path through {} (not a directory)", quoted(path)));
         }
         if (err == EXDEV) {
-            return UsageError(fmt::format("unsafe path \"{}\" (it leaves the layer)", path));
+            return UsageError(fmt::format("unsafe path {} (it leaves the layer)", quoted(path)));
         }
         return SysError(err, "openat2", path);
     }
@@ -314,7 +314,7 @@ class LayerWriter {
         if (!from) throw pathError(targetDir, errno);
         struct stat st {};
         if (::fstatat(from.get(), targetBase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            throw UsageError(fmt::format("invalid hard link to \"{}\" (no such entry in this layer)", link));
+            throw UsageError(fmt::format("invalid hard link to {} (no such entry in this layer)", quoted(link)));
         }
         const auto [dir, base] = splitParent(path);
         const int parent = directory(dir);
@@ -364,7 +364,7 @@ void extractLayer(archive* tar, int layerFd) {
         // charset in a name): the entry is still there.
         if (r < ARCHIVE_WARN) throw Error(fmt::format("not a valid tar ({})", archive_error_string(tar)));
         const char* name = archive_entry_pathname(entry);
-        withContext(fmt::format("entry \"{}\"", name != nullptr ? name : "?"),
+        withContext(fmt::format("entry {}", quoted(name != nullptr ? name : "?")),
                     [&] { writer.apply(tar, entry); });
     }
     writer.finish();
