@@ -10,6 +10,7 @@
 //
 // Every archive is written by the test itself with libarchive (lab05_support.hpp).
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -20,7 +21,6 @@
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <fmt/format.h>
 #include <string>
 #include <vector>
 
@@ -91,12 +91,17 @@ TEST_F(Lab05Contract, EntryNamesAreCheckedAndReadAufsStyle) {
     points(5);
     using overlay::EntryRole;
     const std::vector<std::pair<std::string, std::string>> canonical = {
-        {"etc/motd", "etc/motd"}, {"./etc//motd", "etc/motd"}, {"usr/bin/", "usr/bin"},
-        {"./", ""},               {".", ""},                   {"a/./b/.", "a/b"},
+        {"etc/motd", "etc/motd"},
+        {"./etc//motd", "etc/motd"},
+        {"usr/bin/", "usr/bin"},
+        {"./", ""},
+        {".", ""},
+        {"a/./b/.", "a/b"},
         {"..foo/bar", "..foo/bar"},
     };
     for (const auto& [name, expected] : canonical) {
-        EXPECT_EQ(overlay::normalizeEntryPath(name), expected) << "for the entry name \"" << name << "\"";
+        EXPECT_EQ(overlay::normalizeEntryPath(name), expected)
+            << "for the entry name \"" << name << "\"";
     }
     for (const std::string hostile : {"/etc/passwd", "../x", "a/../../x", "a/..", "/", "./../x"}) {
         EXPECT_THROW(overlay::normalizeEntryPath(hostile), UsageError)
@@ -113,10 +118,10 @@ TEST_F(Lab05Contract, EntryNamesAreCheckedAndReadAufsStyle) {
     };
     for (const auto& [name, expected] : roles) {
         const overlay::LayerPath found = overlay::classifyEntry(name);
-        EXPECT_TRUE(found == expected) << "for \"" << name << "\": expected role "
-                                       << static_cast<int>(expected.role) << " on \"" << expected.path
-                                       << "\", found role " << static_cast<int>(found.role) << " on \""
-                                       << found.path << "\"";
+        EXPECT_TRUE(found == expected)
+            << "for \"" << name << "\": expected role " << static_cast<int>(expected.role)
+            << " on \"" << expected.path << "\", found role " << static_cast<int>(found.role)
+            << " on \"" << found.path << "\"";
     }
     for (const std::string hostile : {"../.wh.x", "etc/.wh.", "etc/.wh..", "/.wh.x"}) {
         EXPECT_THROW(overlay::classifyEntry(hostile), UsageError)
@@ -198,19 +203,18 @@ TEST_F(Lab05Import, WhiteoutsAndOpaqueDirectoriesAreOverlaysOnDisk) {
                                     TarEntry::file("etc/keep", "kept\n"), TarEntry::dir("var"),
                                     TarEntry::dir("var/cache"), TarEntry::file("var/cache/a", "a"),
                                     TarEntry::file("var/cache/b", "b")}));
-    image.layers.push_back(makeTar({TarEntry::dir("etc"), TarEntry::file("etc/.wh.motd", ""),
-                                    TarEntry::dir("var/cache"),
-                                    TarEntry::file("var/cache/.wh..wh..opq", ""),
-                                    TarEntry::file("var/cache/c", "c"),
-                                    TarEntry::file(".wh..wh.plnk", ""),
-                                    TarEntry::file(".wh.gone-dir", "")}));
+    image.layers.push_back(makeTar(
+        {TarEntry::dir("etc"), TarEntry::file("etc/.wh.motd", ""), TarEntry::dir("var/cache"),
+         TarEntry::file("var/cache/.wh..wh..opq", ""), TarEntry::file("var/cache/c", "c"),
+         TarEntry::file(".wh..wh.plnk", ""), TarEntry::file(".wh.gone-dir", "")}));
     importHere(archiveFile(dockerSaveArchive(image)), "whiteouts");
 
     const std::string top = layerDirOf(root(), image.layers[1]);
     const struct stat motd = lstatOf(joinPath(top, "etc/motd"));
     EXPECT_TRUE(S_ISCHR(motd.st_mode) && motd.st_rdev == makedev(0, 0))
         << "expected etc/motd in the top layer to be overlay's whiteout, a 0/0 character device "
-           "(mode " << std::oct << motd.st_mode << std::dec << ", rdev " << major(motd.st_rdev) << ":"
+           "(mode "
+        << std::oct << motd.st_mode << std::dec << ", rdev " << major(motd.st_rdev) << ":"
         << minor(motd.st_rdev) << ")";
     const struct stat gone = lstatOf(joinPath(top, "gone-dir"));
     EXPECT_TRUE(S_ISCHR(gone.st_mode) && gone.st_rdev == makedev(0, 0))
@@ -225,7 +229,8 @@ TEST_F(Lab05Import, WhiteoutsAndOpaqueDirectoriesAreOverlaysOnDisk) {
     }
     EXPECT_EQ(readFile(joinPath(top, "var/cache/c")), "c");
     const std::string bottom = layerDirOf(root(), image.layers[0]);
-    EXPECT_EQ(readFile(joinPath(bottom, "etc/motd")), "hello\n") << "the lower layer keeps its file";
+    EXPECT_EQ(readFile(joinPath(bottom, "etc/motd")), "hello\n")
+        << "the lower layer keeps its file";
 }
 
 // The same image in a `docker save` archive (plain, and gzip-compressed whole) and in an
@@ -235,7 +240,8 @@ TEST_F(Lab05Import, DockerSaveAndOciArchivesImportToTheSameLayersAndConfig) {
     points(8);
     TestImage image;
     image.layers.push_back(busyboxLayer());
-    image.layers.push_back(makeTar({TarEntry::dir("app"), TarEntry::file("app/run.sh", "#!/bin/sh\necho hi\n", 0755)}));
+    image.layers.push_back(makeTar(
+        {TarEntry::dir("app"), TarEntry::file("app/run.sh", "#!/bin/sh\necho hi\n", 0755)}));
     image.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "GREETING=hello"};
     image.cmd = {"/app/run.sh", "--now"};
     image.entrypoint = {"/bin/sh"};
@@ -253,21 +259,28 @@ TEST_F(Lab05Import, DockerSaveAndOciArchivesImportToTheSameLayersAndConfig) {
     }
     const std::vector<std::string> diffIds = image.diffIds();
     for (std::size_t i = 0; i < imported.size(); ++i) {
-        const image::Image found = image::loadImage(root(), image::parseReference(archives[i].first));
-        EXPECT_EQ(found.layers, diffIds) << archives[i].first << ": expected the layers' digests, bottom first";
+        const image::Image found =
+            image::loadImage(root(), image::parseReference(archives[i].first));
+        EXPECT_EQ(found.layers, diffIds)
+            << archives[i].first << ": expected the layers' digests, bottom first";
         EXPECT_EQ(found.config.env, image.env) << archives[i].first;
         EXPECT_EQ(found.config.cmd, image.cmd) << archives[i].first;
         EXPECT_EQ(found.config.entrypoint, image.entrypoint) << archives[i].first;
         EXPECT_EQ(found.config.workingDir, image.workingDir) << archives[i].first;
-        EXPECT_EQ(found.id, sha256(image.config())) << archives[i].first << ": the id is the config's digest";
+        EXPECT_EQ(found.id, sha256(image.config()))
+            << archives[i].first << ": the id is the config's digest";
     }
     // One directory per layer, shared by the four images.
     std::vector<std::string> expected;
-    for (const auto& layer : image.layers) expected.push_back(layerDirOf(root(), layer).substr(root().size() + 8));
+    for (const auto& layer : image.layers)
+        expected.push_back(layerDirOf(root(), layer).substr(root().size() + 8));
     std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(listDir(joinPath(root(), "layers")), expected) << "expected one directory per layer, shared";
-    EXPECT_EQ(readFile(joinPath(layerDirOf(root(), image.layers[1]), "app/run.sh")), "#!/bin/sh\necho hi\n");
-    EXPECT_TRUE(S_ISREG(lstatOf(joinPath(layerDirOf(root(), image.layers[0]), "bin/busybox")).st_mode));
+    EXPECT_EQ(listDir(joinPath(root(), "layers")), expected)
+        << "expected one directory per layer, shared";
+    EXPECT_EQ(readFile(joinPath(layerDirOf(root(), image.layers[1]), "app/run.sh")),
+              "#!/bin/sh\necho hi\n");
+    EXPECT_TRUE(
+        S_ISREG(lstatOf(joinPath(layerDirOf(root(), image.layers[0]), "bin/busybox")).st_mode));
 }
 
 // What a layer says about its files survives: numeric owners (no name lookup), setuid,
@@ -277,7 +290,8 @@ TEST_F(Lab05Import, ModesOwnersLinksCapabilitiesAndTimesSurvive) {
     points(8);
     // security.capability, VFS_CAP_REVISION_2 with cap_net_bind_service (10) permitted and
     // effective: what `setcap cap_net_bind_service+ep` writes.
-    const std::string capability("\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
+    const std::string capability(
+        "\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
     TarEntry setuid = TarEntry::file("usr/bin/su", "#!/bin/true\n", 04755);
     TarEntry setgid = TarEntry::file("usr/bin/wall", "#!/bin/true\n", 02755);
     setgid.gid = 5;
@@ -303,10 +317,10 @@ TEST_F(Lab05Import, ModesOwnersLinksCapabilitiesAndTimesSurvive) {
     null.mode = 0666;
     null.major = 1;
     null.minor = 3;
-    const std::string layer = makeTar({TarEntry::dir("usr"), TarEntry::dir("usr/bin"), setuid, setgid,
-                                       ping, TarEntry::hardlink("usr/bin/su-link", "usr/bin/su"),
-                                       TarEntry::symlink("usr/bin/sh", "/bin/busybox"), tmp, owned,
-                                       forged, fifo, null});
+    const std::string layer =
+        makeTar({TarEntry::dir("usr"), TarEntry::dir("usr/bin"), setuid, setgid, ping,
+                 TarEntry::hardlink("usr/bin/su-link", "usr/bin/su"),
+                 TarEntry::symlink("usr/bin/sh", "/bin/busybox"), tmp, owned, forged, fifo, null});
     importHere(archiveFile(layer), "metadata");
     const std::string dir = layerDirOf(root(), layer);
 
@@ -322,14 +336,16 @@ TEST_F(Lab05Import, ModesOwnersLinksCapabilitiesAndTimesSurvive) {
     EXPECT_EQ(data.st_mtim.tv_nsec, 987654321) << "mtime's nanoseconds kept";
     const struct stat tmpStat = lstatOf(joinPath(dir, "tmp"));
     EXPECT_EQ(tmpStat.st_mtim.tv_sec, 1600000000) << "a directory's mtime is set after its entries";
-    EXPECT_EQ(lstatOf(joinPath(dir, "usr/bin/su-link")).st_ino, lstatOf(joinPath(dir, "usr/bin/su")).st_ino)
+    EXPECT_EQ(lstatOf(joinPath(dir, "usr/bin/su-link")).st_ino,
+              lstatOf(joinPath(dir, "usr/bin/su")).st_ino)
         << "expected the hard link to be the same inode";
     EXPECT_EQ(lstatOf(joinPath(dir, "usr/bin/su")).st_nlink, 2u);
     EXPECT_EQ(xattrOf(joinPath(dir, "usr/bin/ping"), "security.capability"), capability)
         << "expected the file capability to survive (set after chown, which clears it)";
     EXPECT_EQ(xattrOf(joinPath(dir, "usr/bin/ping"), "user.note"), "kept");
     EXPECT_EQ(xattrOf(joinPath(dir, "forged"), "trusted.overlay.opaque"), "")
-        << "expected overlay's own xattrs from a tar to be dropped (only .wh..wh..opq makes opaque)";
+        << "expected overlay's own xattrs from a tar to be dropped (only .wh..wh..opq makes "
+           "opaque)";
     char target[64] = {};
     EXPECT_GT(::readlink(joinPath(dir, "usr/bin/sh").c_str(), target, sizeof target - 1), 0);
     EXPECT_STREQ(target, "/bin/busybox") << "a symlink keeps its target as text";
@@ -337,7 +353,8 @@ TEST_F(Lab05Import, ModesOwnersLinksCapabilitiesAndTimesSurvive) {
     EXPECT_TRUE(S_ISFIFO(fifoStat.st_mode)) << "a fifo";
     EXPECT_EQ(fifoStat.st_mode & 07777, 0620u);
     const struct stat nullStat = lstatOf(joinPath(dir, "dev/null"));
-    EXPECT_TRUE(S_ISCHR(nullStat.st_mode) && nullStat.st_rdev == makedev(1, 3)) << "a device node 1:3";
+    EXPECT_TRUE(S_ISCHR(nullStat.st_mode) && nullStat.st_rdev == makedev(1, 3))
+        << "a device node 1:3";
 }
 
 // Hostile tars: a name that climbs out ("../x"), an absolute name, a symlink to a host
@@ -356,7 +373,9 @@ TEST_F(Lab05Import, HostileTarsAreRefusedAndLeaveNothing) {
     std::string climb;
     for (int i = 0; i < 20; ++i) climb += "../";
     const std::vector<Case> cases = {
-        {"a name with ..", {TarEntry::file("etc/ok", "ok"), TarEntry::file(climb + outsideRelative + "/dotdot", "x")}},
+        {"a name with ..",
+         {TarEntry::file("etc/ok", "ok"),
+          TarEntry::file(climb + outsideRelative + "/dotdot", "x")}},
         {"an absolute name", {TarEntry::file(outside + "/absolute", "x")}},
         {"a write through a symlink",
          {TarEntry::symlink("link", outside), TarEntry::file("link/through-symlink", "x")}},
@@ -378,8 +397,10 @@ TEST_F(Lab05Import, HostileTarsAreRefusedAndLeaveNothing) {
                 ADD_FAILURE() << c.what << form << ": expected the import to be refused";
             } catch (const UsageError& e) {
                 const std::string why = e.what();
-                EXPECT_TRUE(why.find("unsafe") != std::string::npos && why.find("TODO") == std::string::npos)
-                    << c.what << form << ": expected an error naming the unsafe path, found: " << why;
+                EXPECT_TRUE(why.find("unsafe") != std::string::npos &&
+                            why.find("TODO") == std::string::npos)
+                    << c.what << form
+                    << ": expected an error naming the unsafe path, found: " << why;
             }
             EXPECT_TRUE(listDir(outside).empty())
                 << c.what << form << ": expected nothing written outside the store, found "
@@ -387,7 +408,8 @@ TEST_F(Lab05Import, HostileTarsAreRefusedAndLeaveNothing) {
             EXPECT_TRUE(rootEntries().empty())
                 << c.what << form << ": expected nothing left in the store, found "
                 << ::testing::PrintToString(rootEntries());
-            EXPECT_EQ(readFile("/etc/passwd"), passwd) << c.what << form << ": /etc/passwd changed!";
+            EXPECT_EQ(readFile("/etc/passwd"), passwd)
+                << c.what << form << ": /etc/passwd changed!";
             // The host's /etc/passwd must not have gained a link either.
             EXPECT_EQ(lstatOf("/etc/passwd").st_nlink, passwdLinks) << c.what << form;
         }
@@ -467,7 +489,9 @@ class Lab05Run : public Lab05Test {
     }
 
     /// The container's root mount, from its own mountinfo.
-    static std::optional<MountInfo> rootMountOf(pid_t pid) { return findMount(mountInfo(pid), "/"); }
+    static std::optional<MountInfo> rootMountOf(pid_t pid) {
+        return findMount(mountInfo(pid), "/");
+    }
 
   private:
     std::vector<std::unique_ptr<HeldImage>> held_;
@@ -489,29 +513,33 @@ TEST_F(Lab05Run, RootIsAnOverlayOfTheImageLayersTopFirst) {
 
     const auto rootMount = rootMountOf(held.hostPid());
     ASSERT_TRUE(rootMount.has_value());
-    EXPECT_EQ(rootMount->fsType, "overlay") << "expected the container's / to be overlay: "
-                                            << rootMount->describe();
+    EXPECT_EQ(rootMount->fsType, "overlay")
+        << "expected the container's / to be overlay: " << rootMount->describe();
     const auto lowers = splitOn(optionValue(rootMount->superOptions, "lowerdir"), ':');
     ASSERT_EQ(lowers.size(), image.layers.size()) << "lowerdir of " << rootMount->superOptions;
     for (std::size_t i = 0; i < lowers.size(); ++i) {
         // A short name is relative to the container's link directory, lower/.
-        const std::string path = lowers[i].front() == '/' ? lowers[i] : joinPath(joinPath(dir, "lower"), lowers[i]);
+        const std::string path =
+            lowers[i].front() == '/' ? lowers[i] : joinPath(joinPath(dir, "lower"), lowers[i]);
         const std::string expected = layerDirOf(root(), image.layers[image.layers.size() - 1 - i]);
         EXPECT_EQ(resolved(path), expected)
             << "expected lowerdir entry " << i << " (\"" << lowers[i] << "\") to be layer "
             << image.layers.size() - i << " of " << image.layers.size() << ": the topmost first";
     }
     const std::string upper = optionValue(rootMount->superOptions, "upperdir");
-    EXPECT_EQ(resolved(upper), joinPath(dir, "upper")) << "expected the upper dir in the container's directory";
+    EXPECT_EQ(resolved(upper), joinPath(dir, "upper"))
+        << "expected the upper dir in the container's directory";
     EXPECT_EQ(resolved(optionValue(rootMount->superOptions, "workdir")), joinPath(dir, "work"));
     EXPECT_EQ(readFile(fmt::format("/proc/{}/root/top", held.hostPid())), "top layer");
 
     for (const auto& m : newHostMounts()) {
-        ADD_FAILURE() << "expected no new mount on the host while the container runs, found " << m.describe();
+        ADD_FAILURE() << "expected no new mount on the host while the container runs, found "
+                      << m.describe();
     }
     const RunResult r = held.wait();
     EXPECT_EQ(r.exitCode, 0) << r;
-    EXPECT_TRUE(newHostMounts().empty()) << "expected the host's mount table unchanged after the run";
+    EXPECT_TRUE(newHostMounts().empty())
+        << "expected the host's mount table unchanged after the run";
 }
 
 // Copy-on-write: a file of the image written in the container is copied to the upper dir
@@ -519,14 +547,16 @@ TEST_F(Lab05Run, RootIsAnOverlayOfTheImageLayersTopFirst) {
 // the upper dir and is gone inside.
 TEST_F(Lab05Run, WritesGoToTheUpperDirAndLayersNeverChange) {
     points(8);
-    const std::string data = makeTar({TarEntry::dir("data"), TarEntry::file("data/file", "original\n"),
-                                      TarEntry::file("data/gone", "soon gone\n")});
+    const std::string data =
+        makeTar({TarEntry::dir("data"), TarEntry::file("data/file", "original\n"),
+                 TarEntry::file("data/gone", "soon gone\n")});
     importImage(probeImage({data}), "cow");
     const std::string layer = layerDirOf(root(), data);
     const std::string layerHash = sha256(readFile(joinPath(layer, "data/file")));
 
-    HeldImage& held = hold("cow", {"/bin/sh", "-c",
-                                   "echo changed > /data/file && rm /data/gone && exec /probe hold /hold.fifo"});
+    HeldImage& held =
+        hold("cow", {"/bin/sh", "-c",
+                     "echo changed > /data/file && rm /data/gone && exec /probe hold /hold.fifo"});
     ASSERT_TRUE(held.started());
     const auto ids = containerIds();
     ASSERT_EQ(ids.size(), 1u);
@@ -541,8 +571,10 @@ TEST_F(Lab05Run, WritesGoToTheUpperDirAndLayersNeverChange) {
     const struct stat whiteout = lstatOf(joinPath(upper, "data/gone"));
     EXPECT_TRUE(S_ISCHR(whiteout.st_mode) && whiteout.st_rdev == makedev(0, 0))
         << "expected the deleted file to be a 0/0 character device in the upper dir";
-    EXPECT_EQ(lstatOf(inside + "/data/gone").st_mode, 0u) << "expected data/gone absent in the container";
-    EXPECT_EQ(readFile(joinPath(layer, "data/gone")), "soon gone\n") << "expected the layer's copy kept";
+    EXPECT_EQ(lstatOf(inside + "/data/gone").st_mode, 0u)
+        << "expected data/gone absent in the container";
+    EXPECT_EQ(readFile(joinPath(layer, "data/gone")), "soon gone\n")
+        << "expected the layer's copy kept";
     EXPECT_EQ(held.wait().exitCode, 0);
 }
 
@@ -551,9 +583,11 @@ TEST_F(Lab05Run, WritesGoToTheUpperDirAndLayersNeverChange) {
 TEST_F(Lab05Run, ContainersShareTheLayersButNotTheirWrites) {
     points(7);
     importImage(probeImage(), "shared");
-    HeldImage& a = hold("shared", {"/bin/sh", "-c", "echo a > /tmp/mine-a && exec /probe hold /hold.fifo"});
+    HeldImage& a =
+        hold("shared", {"/bin/sh", "-c", "echo a > /tmp/mine-a && exec /probe hold /hold.fifo"});
     ASSERT_TRUE(a.started());
-    HeldImage& b = hold("shared", {"/bin/sh", "-c", "echo b > /tmp/mine-b && exec /probe hold /hold.fifo"});
+    HeldImage& b =
+        hold("shared", {"/bin/sh", "-c", "echo b > /tmp/mine-b && exec /probe hold /hold.fifo"});
     ASSERT_TRUE(b.started());
     const std::string layerBusybox = joinPath(layerDirOf(root(), busyboxLayer()), "bin/busybox");
     const ino_t inA = lstatOf(fmt::format("/proc/{}/root/bin/busybox", a.hostPid())).st_ino;
@@ -576,13 +610,13 @@ TEST_F(Lab05Run, ContainersShareTheLayersButNotTheirWrites) {
 // only its new entries, the rest of the lower layer is still there.
 TEST_F(Lab05Run, WhiteoutsAndOpaqueDirectoriesHideTheLowerLayers) {
     points(6);
-    const std::string lower = makeTar({TarEntry::dir("etc"), TarEntry::file("etc/motd", "hello\n"),
-                                       TarEntry::file("etc/keep", "kept\n"), TarEntry::dir("var"),
-                                       TarEntry::dir("var/cache"), TarEntry::file("var/cache/a", "a"),
-                                       TarEntry::file("var/cache/b", "b")});
-    const std::string upper = makeTar({TarEntry::file("etc/.wh.motd", ""),
-                                       TarEntry::file("var/cache/.wh..wh..opq", ""),
-                                       TarEntry::file("var/cache/c", "c")});
+    const std::string lower = makeTar(
+        {TarEntry::dir("etc"), TarEntry::file("etc/motd", "hello\n"),
+         TarEntry::file("etc/keep", "kept\n"), TarEntry::dir("var"), TarEntry::dir("var/cache"),
+         TarEntry::file("var/cache/a", "a"), TarEntry::file("var/cache/b", "b")});
+    const std::string upper =
+        makeTar({TarEntry::file("etc/.wh.motd", ""), TarEntry::file("var/cache/.wh..wh..opq", ""),
+                 TarEntry::file("var/cache/c", "c")});
     // The upper layer twice, as an image with two identical (empty-diff) steps has it:
     // `docker save` writes the second as a symlink, overlayfs refuses a directory twice.
     importImage(probeImage({lower, upper, upper}), "layered");
@@ -609,7 +643,8 @@ TEST_F(Lab05Run, TheImageConfigApplies) {
     const RunResult env = lab({"run", "config"});
     ASSERT_EQ(env.exitCode, 0) << env;
     EXPECT_EQ(env.value("GREETING"), "hello world") << "expected the image's Env" << env;
-    EXPECT_EQ(env.value("PATH"), "/bin:/custom/bin") << "expected the image's PATH to replace the default" << env;
+    EXPECT_EQ(env.value("PATH"), "/bin:/custom/bin")
+        << "expected the image's PATH to replace the default" << env;
     EXPECT_EQ(env.values("PATH").size(), 1u) << "expected PATH once" << env;
     const RunResult pwd = lab({"run", "config", "/bin/pwd"});
     EXPECT_EQ(pwd.out, "/work/dir\n") << "expected CMD to start in the image's WorkingDir" << pwd;
@@ -619,9 +654,11 @@ TEST_F(Lab05Run, TheImageConfigApplies) {
     withEntrypoint.cmd = {"hostname"};
     importImage(withEntrypoint, "entry:v1");
     const RunResult hostname = lab({"run", "--hostname", "box", "entry:v1"});
-    EXPECT_EQ(hostname.value("hostname"), "box") << "expected Entrypoint + Cmd: /probe hostname" << hostname;
+    EXPECT_EQ(hostname.value("hostname"), "box")
+        << "expected Entrypoint + Cmd: /probe hostname" << hostname;
     const RunResult pid = lab({"run", "entry:v1", "pid"});
-    EXPECT_EQ(pid.value("pid"), "1") << "expected Entrypoint + the command line's CMD: /probe pid" << pid;
+    EXPECT_EQ(pid.value("pid"), "1")
+        << "expected Entrypoint + the command line's CMD: /probe pid" << pid;
 }
 
 // An image of 100 layers runs: the overlay's options still fit in one page.
@@ -629,7 +666,8 @@ TEST_F(Lab05Run, AHundredLayersRun) {
     points(5);
     std::vector<std::string> extra;
     for (int i = 1; i <= 98; ++i) {
-        extra.push_back(makeTar({TarEntry::dir("layers"), TarEntry::file(fmt::format("layers/{}", i), std::to_string(i))}));
+        extra.push_back(makeTar({TarEntry::dir("layers"),
+                                 TarEntry::file(fmt::format("layers/{}", i), std::to_string(i))}));
     }
     importImage(probeImage(extra), "hundred");
     const RunResult r = lab({"run", "hundred", "/probe", "mountinfo"});
@@ -659,7 +697,8 @@ TEST_F(Lab05Run, NothingIsLeftWhenTheContainerEnds) {
     HeldImage& held = hold("ends");
     ASSERT_TRUE(held.started());
     held.killRuntime();
-    EXPECT_TRUE(newHostMounts().empty()) << "expected no mount on the host after the runtime was killed";
+    EXPECT_TRUE(newHostMounts().empty())
+        << "expected no mount on the host after the runtime was killed";
     const RunResult next = lab({"images"});
     EXPECT_EQ(next.exitCode, 0) << next;
     for (const auto& id : containerIds()) {
@@ -679,9 +718,11 @@ TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers) {
     const RunResult flat = lab({"import", joinPath(buildDir(), "images/busybox.tar"), "flat"});
     ASSERT_EQ(flat.exitCode, 0) << flat;
     // The build's busybox in four layers, the last deleting /etc/motd.
-    const RunResult layered = lab({"import", joinPath(buildDir(), "images/busybox-layered.tar"), "busybox"});
+    const RunResult layered =
+        lab({"import", joinPath(buildDir(), "images/busybox-layered.tar"), "busybox"});
     ASSERT_EQ(layered.exitCode, 0) << layered;
-    const RunResult sh = lab({"run", "busybox", "/bin/sh", "-c", "test ! -e /etc/motd && grep -c root /etc/passwd"});
+    const RunResult sh =
+        lab({"run", "busybox", "/bin/sh", "-c", "test ! -e /etc/motd && grep -c root /etc/passwd"});
     EXPECT_EQ(sh.out, "1\n") << "expected the layered busybox to run, its /etc/motd deleted" << sh;
 
     const RunResult images = lab({"images"});
@@ -704,15 +745,18 @@ TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers) {
         if (cells.size() >= 3 && cells[0] == "second") {
             sawSecond = true;
             EXPECT_EQ(cells[1], "v2") << images;
-            EXPECT_EQ(cells[2], sha256(second.config()).substr(7, 12)) << "expected the short image id" << images;
+            EXPECT_EQ(cells[2], sha256(second.config()).substr(7, 12))
+                << "expected the short image id" << images;
         }
     }
     EXPECT_TRUE(sawSecond) << images;
 
     const RunResult rmi = lab({"rmi", "first"});
     ASSERT_EQ(rmi.exitCode, 0) << rmi;
-    EXPECT_FALSE(pathExists(layerDirOf(root(), first.layers[2]))) << "expected first's own layer removed";
-    EXPECT_TRUE(isDirectory(layerDirOf(root(), busyboxLayer()))) << "expected the shared layer kept";
+    EXPECT_FALSE(pathExists(layerDirOf(root(), first.layers[2])))
+        << "expected first's own layer removed";
+    EXPECT_TRUE(isDirectory(layerDirOf(root(), busyboxLayer())))
+        << "expected the shared layer kept";
     EXPECT_TRUE(isDirectory(layerDirOf(root(), second.layers[2])));
     const RunResult after = lab({"images"});
     EXPECT_EQ(after.outLines().size(), 4u) << after;
@@ -733,12 +777,15 @@ TEST_F(Lab05Run, RmiRefusesAnImageInUse) {
     HeldImage& held = hold("busy");
     ASSERT_TRUE(held.started());
     const RunResult running = lab({"rmi", "busy"});
-    EXPECT_EQ(running.exitCode, 125) << "expected rmi refused while a container runs the image" << running;
+    EXPECT_EQ(running.exitCode, 125)
+        << "expected rmi refused while a container runs the image" << running;
     expectOneErrorLine(running, "busy");
     EXPECT_EQ(held.wait().exitCode, 0);
     const RunResult stopped = lab({"rmi", "busy"});
-    EXPECT_EQ(stopped.exitCode, 125) << "expected rmi refused while a stopped container has the image" << stopped;
-    EXPECT_TRUE(pathExists(joinPath(root(), "images/busy:latest.json"))) << "expected the image kept";
+    EXPECT_EQ(stopped.exitCode, 125)
+        << "expected rmi refused while a stopped container has the image" << stopped;
+    EXPECT_TRUE(pathExists(joinPath(root(), "images/busy:latest.json")))
+        << "expected the image kept";
 }
 
 // Bad input: 125, one line naming the problem, and nothing changed in the store.

@@ -46,13 +46,20 @@ void check(archive* a, int r, const char* what) {
 
 mode_t typeBits(TarEntry::Type type) {
     switch (type) {
-        case TarEntry::Type::file: return AE_IFREG;
-        case TarEntry::Type::dir: return AE_IFDIR;
-        case TarEntry::Type::symlink: return AE_IFLNK;
-        case TarEntry::Type::hardlink: return AE_IFREG;
-        case TarEntry::Type::fifo: return AE_IFIFO;
-        case TarEntry::Type::chr: return AE_IFCHR;
-        case TarEntry::Type::blk: return AE_IFBLK;
+        case TarEntry::Type::file:
+            return AE_IFREG;
+        case TarEntry::Type::dir:
+            return AE_IFDIR;
+        case TarEntry::Type::symlink:
+            return AE_IFLNK;
+        case TarEntry::Type::hardlink:
+            return AE_IFREG;
+        case TarEntry::Type::fifo:
+            return AE_IFIFO;
+        case TarEntry::Type::chr:
+            return AE_IFCHR;
+        case TarEntry::Type::blk:
+            return AE_IFBLK;
     }
     return AE_IFREG;
 }
@@ -116,9 +123,12 @@ std::string makeTar(const std::vector<TarEntry>& entries, Compression compressio
     check(a, archive_write_set_format_pax(a), "set_format_pax");
     // A compressed stream ends where it ends: the 10240-byte blocking of a tape would pad
     // it with zeros that are not part of it (zstd refuses them).
-    if (compression != Compression::none) check(a, archive_write_set_bytes_in_last_block(a, 1), "bytes_in_last_block");
-    if (compression == Compression::gzip) check(a, archive_write_add_filter_gzip(a), "add_filter_gzip");
-    if (compression == Compression::zstd) check(a, archive_write_add_filter_zstd(a), "add_filter_zstd");
+    if (compression != Compression::none)
+        check(a, archive_write_set_bytes_in_last_block(a, 1), "bytes_in_last_block");
+    if (compression == Compression::gzip)
+        check(a, archive_write_add_filter_gzip(a), "add_filter_gzip");
+    if (compression == Compression::zstd)
+        check(a, archive_write_add_filter_zstd(a), "add_filter_zstd");
     check(a, archive_write_open(a, &out, nullptr, appendTo, nullptr), "open");
     for (const TarEntry& e : entries) {
         archive_entry* entry = archive_entry_new();
@@ -132,8 +142,12 @@ std::string makeTar(const std::vector<TarEntry>& entries, Compression compressio
             archive_entry_xattr_add_entry(entry, name.c_str(), value.data(), value.size());
         }
         switch (e.type) {
-            case TarEntry::Type::file: archive_entry_set_size(entry, static_cast<la_int64_t>(e.data.size())); break;
-            case TarEntry::Type::symlink: archive_entry_set_symlink(entry, e.data.c_str()); break;
+            case TarEntry::Type::file:
+                archive_entry_set_size(entry, static_cast<la_int64_t>(e.data.size()));
+                break;
+            case TarEntry::Type::symlink:
+                archive_entry_set_symlink(entry, e.data.c_str());
+                break;
             case TarEntry::Type::hardlink:
                 archive_entry_set_hardlink(entry, e.data.c_str());
                 archive_entry_set_size(entry, 0);
@@ -143,14 +157,17 @@ std::string makeTar(const std::vector<TarEntry>& entries, Compression compressio
                 archive_entry_set_rdevmajor(entry, e.major);
                 archive_entry_set_rdevminor(entry, e.minor);
                 break;
-            default: break;
+            default:
+                break;
         }
         const int r = archive_write_header(a, entry);
         archive_entry_free(entry);
         check(a, r, "write_header");
         if (e.type == TarEntry::Type::file && !e.data.empty()) {
-            if (archive_write_data(a, e.data.data(), e.data.size()) != static_cast<la_ssize_t>(e.data.size())) {
-                throw std::runtime_error(fmt::format("libarchive write_data: {}", archive_error_string(a)));
+            if (archive_write_data(a, e.data.data(), e.data.size()) !=
+                static_cast<la_ssize_t>(e.data.size())) {
+                throw std::runtime_error(
+                    fmt::format("libarchive write_data: {}", archive_error_string(a)));
             }
         }
     }
@@ -223,9 +240,10 @@ std::string ociArchive(const TestImage& image, Compression layers) {
         files.emplace_back("blobs/sha256/" + hexOf(digest), bytes);
         return digest;
     };
-    const char* layerType = layers == Compression::gzip   ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                            : layers == Compression::zstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                                                          : "application/vnd.oci.image.layer.v1.tar";
+    const char* layerType =
+        layers == Compression::gzip   ? "application/vnd.oci.image.layer.v1.tar+gzip"
+        : layers == Compression::zstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                      : "application/vnd.oci.image.layer.v1.tar";
     json layerDescriptors = json::array();
     for (const auto& layer : image.layers) {
         // Recompressing a tar: read it back as entries would lose nothing, but simpler is
@@ -245,14 +263,16 @@ std::string ociArchive(const TestImage& image, Compression layers) {
             archive_entry_set_size(entry, static_cast<la_int64_t>(layer.size()));
             check(a, archive_write_header(a, entry), "raw header");
             archive_entry_free(entry);
-            if (archive_write_data(a, layer.data(), layer.size()) != static_cast<la_ssize_t>(layer.size())) {
+            if (archive_write_data(a, layer.data(), layer.size()) !=
+                static_cast<la_ssize_t>(layer.size())) {
                 throw std::runtime_error("libarchive raw write_data failed");
             }
             check(a, archive_write_close(a), "close raw");
             archive_write_free(a);
         }
         const std::string digest = blob(compressed);
-        layerDescriptors.push_back({{"mediaType", layerType}, {"digest", digest}, {"size", compressed.size()}});
+        layerDescriptors.push_back(
+            {{"mediaType", layerType}, {"digest", digest}, {"size", compressed.size()}});
     }
     const std::string config = image.config();
     const std::string configDigest = blob(config);
@@ -260,7 +280,9 @@ std::string ociArchive(const TestImage& image, Compression layers) {
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
         {"config",
-         {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", configDigest}, {"size", config.size()}}},
+         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+          {"digest", configDigest},
+          {"size", config.size()}}},
         {"layers", layerDescriptors},
     };
     const std::string manifestBytes = manifest.dump();
@@ -312,7 +334,9 @@ std::string layerDirOf(const std::string& root, const std::string& layerTar) {
 // --- HeldImage ------------------------------------------------------------------------------
 
 HeldImage::HeldImage(std::vector<std::string> argv, const std::string& dir)
-    : argv_(std::move(argv)), outPath_(joinPath(dir, "held.out")), errPath_(joinPath(dir, "held.err")) {
+    : argv_(std::move(argv)),
+      outPath_(joinPath(dir, "held.out")),
+      errPath_(joinPath(dir, "held.err")) {
     UniqueFd out(::open(outPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     UniqueFd err(::open(errPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -324,7 +348,8 @@ HeldImage::HeldImage(std::vector<std::string> argv, const std::string& dir)
     if (pid < 0) throw SysError("fork");
     if (pid == 0) {
         ::setpgid(0, 0);
-        if (::dup2(in.get(), 0) < 0 || ::dup2(out.get(), 1) < 0 || ::dup2(err.get(), 2) < 0) ::_exit(127);
+        if (::dup2(in.get(), 0) < 0 || ::dup2(out.get(), 1) < 0 || ::dup2(err.get(), 2) < 0)
+            ::_exit(127);
         ::execv(args[0], args.data());
         ::_exit(127);
     }

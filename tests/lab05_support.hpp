@@ -18,15 +18,15 @@ namespace mydocker::test {
 /// One entry of a tar the test writes.
 struct TarEntry {
     enum class Type { file, dir, symlink, hardlink, fifo, chr, blk };
-    std::string path;             ///< as the tar names it ("etc/motd", "../x", "/x")
-    Type type = Type::file;       ///< what it is
-    std::string data;             ///< a file's content; a symlink's or hard link's target
-    mode_t mode = 0644;           ///< permission bits (setuid, setgid, sticky too)
-    unsigned uid = 0;             ///< numeric owner
-    unsigned gid = 0;             ///< numeric group
-    long long mtime = 1700000000; ///< seconds
-    long mtimeNsec = 0;           ///< nanoseconds
-    unsigned major = 0;           ///< a device's numbers
+    std::string path;              ///< as the tar names it ("etc/motd", "../x", "/x")
+    Type type = Type::file;        ///< what it is
+    std::string data;              ///< a file's content; a symlink's or hard link's target
+    mode_t mode = 0644;            ///< permission bits (setuid, setgid, sticky too)
+    unsigned uid = 0;              ///< numeric owner
+    unsigned gid = 0;              ///< numeric group
+    long long mtime = 1700000000;  ///< seconds
+    long mtimeNsec = 0;            ///< nanoseconds
+    unsigned major = 0;            ///< a device's numbers
     unsigned minor = 0;
     std::vector<std::pair<std::string, std::string>> xattrs;  ///< name, value
 
@@ -40,18 +40,19 @@ struct TarEntry {
 enum class Compression { none, gzip, zstd };
 
 /// A tar (pax format, as Docker writes layers) of `entries`, in this order.
-std::string makeTar(const std::vector<TarEntry>& entries, Compression compression = Compression::none);
+std::string makeTar(const std::vector<TarEntry>& entries,
+                    Compression compression = Compression::none);
 
 /// "sha256:<hex>" of `bytes`.
 std::string sha256(const std::string& bytes);
 
 /// An image as the tests build it: uncompressed layer tars (bottom first) and its config.
 struct TestImage {
-    std::vector<std::string> layers;     ///< each an uncompressed tar
-    std::vector<std::string> env;        ///< Env
-    std::vector<std::string> entrypoint; ///< Entrypoint
-    std::vector<std::string> cmd;        ///< Cmd
-    std::string workingDir;              ///< WorkingDir
+    std::vector<std::string> layers;      ///< each an uncompressed tar
+    std::vector<std::string> env;         ///< Env
+    std::vector<std::string> entrypoint;  ///< Entrypoint
+    std::vector<std::string> cmd;         ///< Cmd
+    std::string workingDir;               ///< WorkingDir
 
     /// The image config (OCI/Docker JSON), with rootfs.diff_ids of the layers.
     std::string config() const;

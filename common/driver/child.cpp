@@ -97,7 +97,8 @@ int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int repor
         setUpMounts(root);
         if constexpr (lab >= 5) {
             if (!config.workingDir.empty()) {
-                childStep("enter the working directory", [&] { enterWorkingDir(config.workingDir); });
+                childStep("enter the working directory",
+                          [&] { enterWorkingDir(config.workingDir); });
             }
         }
         childStep("set the hostname", [&] { ns::setHostname(config.hostname); });

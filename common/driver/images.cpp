@@ -42,17 +42,18 @@ std::string renderTable(const std::vector<Row>& rows) {
 
 Verb addImagesVerb(CLI::App& app, const Globals& globals) {
     CLI::App* command = app.add_subcommand("images", "List images");
-    return Verb{command, [&globals] {
-                    std::vector<Row> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-                    for (const image::Image& image : image::listImages(globals.root)) {
-                        const std::string hex = image::digestHex(image.id);
-                        rows.push_back({image.reference.repository, image.reference.tag,
-                                        hex.substr(0, kShortIdLength), image::humanAge(image.created),
-                                        image::humanSize(image.size)});
-                    }
-                    std::fputs(renderTable(rows).c_str(), stdout);
-                    return 0;
-                }};
+    return Verb{
+        command, [&globals] {
+            std::vector<Row> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+            for (const image::Image& image : image::listImages(globals.root)) {
+                const std::string hex = image::digestHex(image.id);
+                rows.push_back({image.reference.repository, image.reference.tag,
+                                hex.substr(0, kShortIdLength), image::humanAge(image.created),
+                                image::humanSize(image.size)});
+            }
+            std::fputs(renderTable(rows).c_str(), stdout);
+            return 0;
+        }};
 }
 
 }  // namespace mydocker::driver

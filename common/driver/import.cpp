@@ -6,11 +6,30 @@
 #include <cstdio>
 #include <memory>
 
+#include "mydocker/error.hpp"
 #include "mydocker/image.hpp"
 #include "mydocker/overlay.hpp"
+#include "mydocker/signals.hpp"
 #include "verbs.hpp"
 
 namespace mydocker::driver {
+namespace {
+
+/// A SIGINT, SIGTERM or SIGHUP stopped the import: what it had extracted is gone. Exits
+/// 128+N, as if the signal had killed it.
+class ImportInterrupted : public Error {
+  public:
+    explicit ImportInterrupted(int signal)
+        : Error(fmt::format("import interrupted by {} (nothing was added to the store)",
+                            signals::name(signal))),
+          signal_(signal) {}
+    int exitCode() const noexcept override { return 128 + signal_; }
+
+  private:
+    int signal_;
+};
+
+}  // namespace
 
 Verb addImportVerb(CLI::App& app, const Globals& globals) {
     CLI::App* command = app.add_subcommand(
@@ -26,8 +45,13 @@ Verb addImportVerb(CLI::App& app, const Globals& globals) {
     return Verb{command, [args, &globals] {
                     // The name first: a bad one is refused before anything is read.
                     const image::Reference reference = image::parseReference(args->name);
-                    const image::Image image = image::importArchive(globals.root, args->archive,
-                                                                    reference, overlay::extractLayer);
+                    image::Image image;
+                    try {
+                        image = image::importArchive(globals.root, args->archive, reference,
+                                                     overlay::extractLayer);
+                    } catch (const signals::Interrupted& e) {
+                        throw ImportInterrupted(e.signal());
+                    }
                     // As `docker import` does: the new image's id.
                     std::fputs(fmt::format("{}\n", image.id).c_str(), stdout);
                     return 0;

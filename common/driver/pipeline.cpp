@@ -126,8 +126,9 @@ struct Container {
     void clone() {
         Pipe pipe = makePipe();
         const int reportWrite = pipe.write.get();
-        child = ns::spawnChild(ns::containerCloneFlags(),
-                               [this, reportWrite] { return childMain(config, root, reportWrite); });
+        child = ns::spawnChild(ns::containerCloneFlags(), [this, reportWrite] {
+            return childMain(config, root, reportWrite);
+        });
         pipe.write.reset();  // only the child writes: we must see EOF when it execs
         report = std::move(pipe.read);
         state.pid = child.pid;

@@ -15,16 +15,18 @@ Verb addRmiVerb(CLI::App& app, const Globals& globals) {
     CLI::App* command = app.add_subcommand("rmi", "Remove an image");
     auto name = std::make_shared<std::string>();
     command->add_option("name", *name, "The image's name, REPOSITORY[:TAG]")->required();
-    return Verb{command, [name, &globals] {
-                    const image::Reference reference = image::parseReference(*name);
-                    const image::Image image =
-                        image::removeImage(globals.root, reference, [&](const image::Image& i) {
-                            return containersUsing(globals.root, i.reference.str());
-                        });
-                    std::fputs(fmt::format("Untagged: {}\nDeleted: {}\n", reference.str(), image.id).c_str(),
-                               stdout);
-                    return 0;
-                }};
+    return Verb{
+        command, [name, &globals] {
+            const image::Reference reference = image::parseReference(*name);
+            const image::Image image =
+                image::removeImage(globals.root, reference, [&](const image::Image& i) {
+                    return containersUsing(globals.root, i.reference.str());
+                });
+            std::fputs(
+                fmt::format("Untagged: {}\nDeleted: {}\n", reference.str(), image.id).c_str(),
+                stdout);
+            return 0;
+        }};
 }
 
 }  // namespace mydocker::driver

@@ -126,9 +126,10 @@ struct Lab05Image {
         config.command = image.config.entrypoint;
         config.command.insert(config.command.end(), command.begin(), command.end());
         if (config.command.empty()) {
-            throw UsageError(fmt::format("no command to run (image {} has no Cmd nor "
-                                         "Entrypoint: give one after its name)",
-                                         quoted(reference.str())));
+            throw UsageError(
+                fmt::format("no command to run (image {} has no Cmd nor "
+                            "Entrypoint: give one after its name)",
+                            quoted(reference.str())));
         }
         config.env = image.config.env;
         config.workingDir = image.config.workingDir;
@@ -151,7 +152,8 @@ struct RunFlags {
         if constexpr (lab >= 4) lab04.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
-            run.add_option("command", command, "IMAGE [CMD [ARG...]], or CMD [ARG...] with --rootfs");
+            run.add_option("command", command,
+                           "IMAGE [CMD [ARG...]], or CMD [ARG...] with --rootfs");
         } else {
             run.add_option("command", command, "CMD [ARG...], after --")->required();
         }

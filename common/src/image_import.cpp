@@ -10,8 +10,8 @@
 
 #include <cerrno>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "image_store.hpp"
@@ -58,7 +58,8 @@ UsageError invalidArchive(const std::string& archive, const std::string& why) {
 
 std::string whyOf(const json::exception& e) {
     std::string why = e.what();
-    if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
+    if (const auto bracket = why.find("] "); bracket != std::string::npos)
+        why.erase(0, bracket + 2);
     return why;
 }
 
@@ -74,8 +75,9 @@ UniqueFd openMember(int dirFd, const std::string& path, const std::string& archi
     UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dirFd, path.c_str(), &how, sizeof how)));
     if (!fd) {
         const int err = errno;
-        throw invalidArchive(archive, fmt::format("cannot open its member {}: {} ({})", quoted(path),
-                                                  std::strerror(err), errnoName(err)));
+        throw invalidArchive(archive,
+                             fmt::format("cannot open its member {}: {} ({})", quoted(path),
+                                         std::strerror(err), errnoName(err)));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", path);
@@ -96,8 +98,8 @@ std::string readAll(int fd, const std::string& path, const std::string& archive)
     struct stat st {};
     if (::fstat(fd, &st) != 0) throw SysError("fstat", path);
     if (st.st_size > kMaxJsonSize) {
-        throw invalidArchive(archive, fmt::format("its member {} is too large ({} bytes)", quoted(path),
-                                                  st.st_size));
+        throw invalidArchive(archive, fmt::format("its member {} is too large ({} bytes)",
+                                                  quoted(path), st.st_size));
     }
     std::string content(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t done = 0;
@@ -135,9 +137,9 @@ T optionalField(const json& object, const char* key) {
 
 /// One layer of the image being imported.
 struct PendingLayer {
-    std::string diffId;           // sha256 of its uncompressed tar
-    std::string stagedDir;        // where it was extracted; "" if the store already has it
-    std::uint64_t size = 0;       // bytes of its uncompressed tar
+    std::string diffId;      // sha256 of its uncompressed tar
+    std::string stagedDir;   // where it was extracted; "" if the store already has it
+    std::uint64_t size = 0;  // bytes of its uncompressed tar
 };
 
 /// The image being imported, before it is committed.
@@ -178,7 +180,8 @@ class Staging {
     std::pair<std::string, UniqueFd> newDir() {
         const std::string name = fmt::format("layer-{}", count_++);
         if (::mkdirat(fd_.get(), name.c_str(), 0755) != 0) throw SysError("mkdir", name);
-        UniqueFd dir(::openat(fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd dir(
+            ::openat(fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dir) throw SysError("open", name);
         return {joinPath(path_, name), std::move(dir)};
     }
@@ -234,7 +237,8 @@ class Import {
     StreamDigest walk(UniqueFd file, const std::string& what, Body&& body) {
         std::optional<TarReader> reader;
         try {
-            reader.emplace(file.release(), what.empty() ? archive_ : fmt::format("{} of {}", what, archive_));
+            reader.emplace(file.release(),
+                           what.empty() ? archive_ : fmt::format("{} of {}", what, archive_));
             return body(*reader);
         } catch (const signals::Interrupted&) {
             throw;
@@ -242,7 +246,8 @@ class Import {
             if (reader && reader->interruptedBy() != 0) {
                 throw signals::Interrupted(reader->interruptedBy());
             }
-            throw invalidArchive(archive_, what.empty() ? e.what() : fmt::format("{}: {}", what, e.what()));
+            throw invalidArchive(archive_,
+                                 what.empty() ? e.what() : fmt::format("{}: {}", what, e.what()));
         }
     }
 
@@ -295,8 +300,9 @@ class Import {
                                                        layers, diffIds));
         }
         if (layers > kMaxLayers) {
-            throw invalidArchive(archive_, fmt::format("it has {} layers; overlayfs stacks at most {}",
-                                                       layers, kMaxLayers));
+            throw invalidArchive(
+                archive_,
+                fmt::format("it has {} layers; overlayfs stacks at most {}", layers, kMaxLayers));
         }
     }
 
@@ -320,11 +326,13 @@ class Import {
 
     // --- docker save: manifest.json, the config, a tar per layer -------------------------------
     PendingImage fromDockerSave(int dirFd) {
-        const json manifest = parseJson(readMember(dirFd, kDockerManifest, archive_), kDockerManifest, archive_);
+        const json manifest =
+            parseJson(readMember(dirFd, kDockerManifest, archive_), kDockerManifest, archive_);
         if (!manifest.is_array() || manifest.size() != 1) {
-            throw invalidArchive(archive_, fmt::format("{} must list exactly one image (import takes "
-                                                       "one image per archive)",
-                                                       kDockerManifest));
+            throw invalidArchive(archive_,
+                                 fmt::format("{} must list exactly one image (import takes "
+                                             "one image per archive)",
+                                             kDockerManifest));
         }
         std::string configPath;
         std::vector<std::string> layerPaths;
@@ -340,7 +348,8 @@ class Import {
         const auto diffIds = diffIdsOf(config, configPath);
         checkLayerCount(layerPaths.size(), diffIds.size());
         for (std::size_t i = 0; i < layerPaths.size(); ++i) {
-            image.layers.push_back(layer(openMember(dirFd, layerPaths[i], archive_), diffIds[i], i));
+            image.layers.push_back(
+                layer(openMember(dirFd, layerPaths[i], archive_), diffIds[i], i));
         }
         return image;
     }
@@ -356,8 +365,10 @@ class Import {
         }
         UniqueFd fd = openMember(dirFd, "blobs/sha256/" + hex, archive_);
         const StreamDigest found = digestOfFile(fd.get(), digest);
-        if (found.digest != digest || (size >= 0 && found.size != static_cast<std::uint64_t>(size))) {
-            throw invalidArchive(archive_, fmt::format("blob {} does not match its digest or size", digest));
+        if (found.digest != digest ||
+            (size >= 0 && found.size != static_cast<std::uint64_t>(size))) {
+            throw invalidArchive(archive_,
+                                 fmt::format("blob {} does not match its digest or size", digest));
         }
         if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw SysError("lseek", digest);
         return fd;
@@ -389,25 +400,30 @@ class Import {
             std::vector<json> forUs;
             for (const json& d : candidates) {
                 const json platform = d.value("platform", json::object());
-                if (platform.value("os", "") == "linux" && platform.value("architecture", "") == "amd64") {
+                if (platform.value("os", "") == "linux" &&
+                    platform.value("architecture", "") == "amd64") {
                     forUs.push_back(d);
                 }
             }
             candidates = forUs;
         }
         if (candidates.size() != 1) {
-            throw invalidArchive(archive_, fmt::format("{} must lead to exactly one linux/amd64 image, "
-                                                       "found {}",
-                                                       kOciIndex, candidates.size()));
+            throw invalidArchive(archive_,
+                                 fmt::format("{} must lead to exactly one linux/amd64 image, "
+                                             "found {}",
+                                             kOciIndex, candidates.size()));
         }
         const json& chosen = candidates.front();
-        const json blob = parseJson(readBlob(dirFd, chosen), chosen.value("digest", "a blob"), archive_);
-        if (isIndexType(chosen.value("mediaType", ""))) return chooseManifest(dirFd, blob, depth + 1);
+        const json blob =
+            parseJson(readBlob(dirFd, chosen), chosen.value("digest", "a blob"), archive_);
+        if (isIndexType(chosen.value("mediaType", "")))
+            return chooseManifest(dirFd, blob, depth + 1);
         return blob;
     }
 
     PendingImage fromOciLayout(int dirFd) {
-        const json layout = parseJson(readMember(dirFd, kOciLayout, archive_), kOciLayout, archive_);
+        const json layout =
+            parseJson(readMember(dirFd, kOciLayout, archive_), kOciLayout, archive_);
         if (!layout.is_object() || !layout.contains("imageLayoutVersion")) {
             throw invalidArchive(archive_, fmt::format("{} has no imageLayoutVersion", kOciLayout));
         }
@@ -446,7 +462,8 @@ class Import {
 };
 
 /// The image record of what was imported, from its config.
-Image recordOf(const Reference& reference, const PendingImage& pending, const std::string& archive) {
+Image recordOf(const Reference& reference, const PendingImage& pending,
+               const std::string& archive) {
     Image image;
     image.reference = reference;
     image.id = digestOf(pending.configBytes);
@@ -472,9 +489,10 @@ Image recordOf(const Reference& reference, const PendingImage& pending, const st
 }
 
 UsageError nameTaken(const Reference& reference) {
-    return UsageError(fmt::format("image name {} is already in use (rmi it first, or choose "
-                                  "another name)",
-                                  quoted(reference.str())));
+    return UsageError(
+        fmt::format("image name {} is already in use (rmi it first, or choose "
+                    "another name)",
+                    quoted(reference.str())));
 }
 
 /// The last step, under the store's lock: the layers move into layers/, the record is
@@ -489,9 +507,10 @@ void commit(const std::string& root, const Image& image, const PendingImage& pen
             const std::string target = layerDir(root, layer.diffId);
             if (isDirectory(target)) continue;
             if (layer.stagedDir.empty() || !isDirectory(layer.stagedDir)) {
-                throw Error(fmt::format("layer {} was removed from the store during the import "
-                                        "(import again)",
-                                        layer.diffId));
+                throw Error(
+                    fmt::format("layer {} was removed from the store during the import "
+                                "(import again)",
+                                layer.diffId));
             }
             if (::rename(layer.stagedDir.c_str(), target.c_str()) != 0) {
                 throw SysError("rename", layer.stagedDir);

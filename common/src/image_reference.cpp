@@ -36,7 +36,7 @@ bool isRepository(std::string_view text) {
         if (!isLowerAlnum(text[i])) return false;  // a run of letters and digits...
         while (i < text.size() && isLowerAlnum(text[i])) ++i;
         if (i == text.size()) return true;
-        const std::size_t start = i;                // ...then a separator, then another run
+        const std::size_t start = i;  // ...then a separator, then another run
         while (i < text.size() && !isLowerAlnum(text[i])) ++i;
         const std::string_view separator = text.substr(start, i - start);
         const bool dashes = separator.find_first_not_of('-') == std::string_view::npos;
@@ -85,9 +85,11 @@ Reference parseReference(std::string_view name) {
     if (colon != std::string_view::npos) reference.tag = std::string(name.substr(colon + 1));
 
     if (reference.repository.empty()) throw invalid(name, "the repository is empty");
-    if (hasUpperCase(reference.repository)) throw invalid(name, "repository names must be lowercase");
+    if (hasUpperCase(reference.repository))
+        throw invalid(name, "repository names must be lowercase");
     if (reference.repository.size() > kMaxRepositoryLength) {
-        throw invalid(name, fmt::format("a repository has at most {} characters", kMaxRepositoryLength));
+        throw invalid(name,
+                      fmt::format("a repository has at most {} characters", kMaxRepositoryLength));
     }
     if (!isRepository(reference.repository)) {
         throw invalid(name,

@@ -1,4 +1,6 @@
 // The image store's records and layers: reading, listing, locking, removing.
+#include "image_store.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
@@ -10,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "image_store.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
 #include "mydocker/image.hpp"
@@ -30,7 +31,8 @@ constexpr std::size_t kHexDigits = 64;
 /// nlohmann's messages start with "[json.exception.type_error.302] ": keep the why.
 std::string whyOf(const json::exception& e) {
     std::string why = e.what();
-    if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
+    if (const auto bracket = why.find("] "); bracket != std::string::npos)
+        why.erase(0, bracket + 2);
     return why;
 }
 
@@ -167,7 +169,8 @@ Image loadImage(const std::string& root, const Reference& reference) {
 std::vector<Image> listImages(const std::string& root) {
     std::vector<Image> images;
     for (const std::string& name : recordNames(root)) {
-        images.push_back(readRecord(joinPath(imagesDir(root), name + std::string(kRecordSuffix)), name));
+        images.push_back(
+            readRecord(joinPath(imagesDir(root), name + std::string(kRecordSuffix)), name));
     }
     std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
         if (a.created != b.created) return a.created > b.created;  // RFC 3339 sorts as text

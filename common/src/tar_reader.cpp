@@ -52,7 +52,8 @@ class Sha256 {
     std::string digest() {
         unsigned char bytes[EVP_MAX_MD_SIZE];
         unsigned length = 0;
-        if (EVP_DigestFinal_ex(context_, bytes, &length) != 1) throw Error("EVP_DigestFinal_ex failed");
+        if (EVP_DigestFinal_ex(context_, bytes, &length) != 1)
+            throw Error("EVP_DigestFinal_ex failed");
         return "sha256:" + hex(bytes, length);
     }
 
@@ -187,7 +188,8 @@ StreamDigest TarReader::finish() {
     std::string why;
     const void* block = nullptr;
     for (;;) {
-        if (const auto signal = signals::takePendingTermination()) throw signals::Interrupted(*signal);
+        if (const auto signal = signals::takePendingTermination())
+            throw signals::Interrupted(*signal);
         const la_ssize_t n = s.nextBlock(&block, why);
         if (n < 0) throw Error(fmt::format("{}: {}", s.name, why));
         if (n == 0) break;

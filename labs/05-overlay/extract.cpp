@@ -74,23 +74,32 @@ class LayerWriter {
         if (name == nullptr) throw UsageError("an entry without a name (not a valid tar)");
         const LayerPath target = classifyEntry(name);
         switch (target.role) {
-            case EntryRole::ignored: return;
-            case EntryRole::whiteout: return whiteout(target.path, entry);
-            case EntryRole::opaque: return opaque(target.path);
-            case EntryRole::file: break;
+            case EntryRole::ignored:
+                return;
+            case EntryRole::whiteout:
+                return whiteout(target.path, entry);
+            case EntryRole::opaque:
+                return opaque(target.path);
+            case EntryRole::file:
+                break;
         }
         if (target.path.empty()) return layerRoot(entry);  // "./": the layer's own directory
         if (const char* link = archive_entry_hardlink(entry)) return hardLink(target.path, link);
         const auto [dir, base] = splitParent(target.path);
         const int parent = directory(dir);
         switch (archive_entry_filetype(entry)) {
-            case AE_IFDIR: return makeDirectory(parent, base, target.path, entry);
-            case AE_IFREG: return makeFile(tar, parent, base, entry);
-            case AE_IFLNK: return makeSymlink(parent, base, entry);
+            case AE_IFDIR:
+                return makeDirectory(parent, base, target.path, entry);
+            case AE_IFREG:
+                return makeFile(tar, parent, base, entry);
+            case AE_IFLNK:
+                return makeSymlink(parent, base, entry);
             case AE_IFCHR:
             case AE_IFBLK:
-            case AE_IFIFO: return makeNode(parent, base, entry);
-            case AE_IFSOCK: return;  // a socket is made by its server, never by an archive
+            case AE_IFIFO:
+                return makeNode(parent, base, entry);
+            case AE_IFSOCK:
+                return;  // a socket is made by its server, never by an archive
             default:
                 throw UsageError(fmt::format("unsupported entry type (file type {:o})",
                                              archive_entry_filetype(entry)));
@@ -151,12 +160,14 @@ class LayerWriter {
     /// Why `path` cannot be a directory of the layer, from openat2(2)'s errno.
     static Error pathError(const std::string& path, int err) {
         if (err == ELOOP) {
-            return UsageError(fmt::format("unsafe path through {} (a symlink: writing through "
-                                          "it could leave the layer)",
-                                          quoted(path)));
+            return UsageError(
+                fmt::format("unsafe path through {} (a symlink: writing through "
+                            "it could leave the layer)",
+                            quoted(path)));
         }
         if (err == ENOTDIR) {
-            return UsageError(fmt::format("invalid path through {} (not a directory)", quoted(path)));
+            return UsageError(
+                fmt::format("invalid path through {} (not a directory)", quoted(path)));
         }
         if (err == EXDEV) {
             return UsageError(fmt::format("unsafe path {} (it leaves the layer)", quoted(path)));
@@ -250,7 +261,8 @@ void extractLayer(archive* tar, int layerFd) {
         if (r == ARCHIVE_EOF) break;
         // ARCHIVE_WARN is a header libarchive could read with a reservation (an unusual
         // charset in a name): the entry is still there.
-        if (r < ARCHIVE_WARN) throw Error(fmt::format("not a valid tar ({})", archive_error_string(tar)));
+        if (r < ARCHIVE_WARN)
+            throw Error(fmt::format("not a valid tar ({})", archive_error_string(tar)));
         const char* name = archive_entry_pathname(entry);
         withContext(fmt::format("entry {}", quoted(name != nullptr ? name : "?")),
                     [&] { writer.apply(tar, entry); });

@@ -69,7 +69,8 @@ LayerPath classifyEntry(std::string_view name) {
         if (deleted.empty() || deleted == "." || deleted == "..") {
             throw unsafe(name, "a whiteout of nothing");
         }
-        return {EntryRole::whiteout, dir.empty() ? std::string(deleted) : dir + "/" + std::string(deleted)};
+        return {EntryRole::whiteout,
+                dir.empty() ? std::string(deleted) : dir + "/" + std::string(deleted)};
     }
     return {EntryRole::file, path};
     // END SOLUTION

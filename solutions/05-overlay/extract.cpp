@@ -80,23 +80,32 @@ class LayerWriter {
         if (name == nullptr) throw UsageError("an entry without a name (not a valid tar)");
         const LayerPath target = classifyEntry(name);
         switch (target.role) {
-            case EntryRole::ignored: return;
-            case EntryRole::whiteout: return whiteout(target.path, entry);
-            case EntryRole::opaque: return opaque(target.path);
-            case EntryRole::file: break;
+            case EntryRole::ignored:
+                return;
+            case EntryRole::whiteout:
+                return whiteout(target.path, entry);
+            case EntryRole::opaque:
+                return opaque(target.path);
+            case EntryRole::file:
+                break;
         }
         if (target.path.empty()) return layerRoot(entry);  // "./": the layer's own directory
         if (const char* link = archive_entry_hardlink(entry)) return hardLink(target.path, link);
         const auto [dir, base] = splitParent(target.path);
         const int parent = directory(dir);
         switch (archive_entry_filetype(entry)) {
-            case AE_IFDIR: return makeDirectory(parent, base, target.path, entry);
-            case AE_IFREG: return makeFile(tar, parent, base, entry);
-            case AE_IFLNK: return makeSymlink(parent, base, entry);
+            case AE_IFDIR:
+                return makeDirectory(parent, base, target.path, entry);
+            case AE_IFREG:
+                return makeFile(tar, parent, base, entry);
+            case AE_IFLNK:
+                return makeSymlink(parent, base, entry);
             case AE_IFCHR:
             case AE_IFBLK:
-            case AE_IFIFO: return makeNode(parent, base, entry);
-            case AE_IFSOCK: return;  // a socket is made by its server, never by an archive
+            case AE_IFIFO:
+                return makeNode(parent, base, entry);
+            case AE_IFSOCK:
+                return;  // a socket is made by its server, never by an archive
             default:
                 throw UsageError(fmt::format("unsupported entry type (file type {:o})",
                                              archive_entry_filetype(entry)));
@@ -157,12 +166,14 @@ class LayerWriter {
     /// Why `path` cannot be a directory of the layer, from openat2(2)'s errno.
     static Error pathError(const std::string& path, int err) {
         if (err == ELOOP) {
-            return UsageError(fmt::format("unsafe path through {} (a symlink: writing through "
-                                          "it could leave the layer)",
-                                          quoted(path)));
+            return UsageError(
+                fmt::format("unsafe path through {} (a symlink: writing through "
+                            "it could leave the layer)",
+                            quoted(path)));
         }
         if (err == ENOTDIR) {
-            return UsageError(fmt::format("invalid path through {} (not a directory)", quoted(path)));
+            return UsageError(
+                fmt::format("invalid path through {} (not a directory)", quoted(path)));
         }
         if (err == EXDEV) {
             return UsageError(fmt::format("unsafe path {} (it leaves the layer)", quoted(path)));
@@ -197,7 +208,8 @@ class LayerWriter {
         std::size_t size = 0;
         archive_entry_xattr_reset(entry);
         while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix) continue;
+            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix)
+                continue;
             if (::fsetxattr(fd, name, value, size, 0) != 0) throw SysError("fsetxattr", name);
         }
         // END SOLUTION
@@ -222,7 +234,8 @@ class LayerWriter {
         std::size_t size = 0;
         archive_entry_xattr_reset(entry);
         while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix) continue;
+            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix)
+                continue;
             // No fd form for a symlink: its directory's fd, through /proc, then its name,
             // which lsetxattr(2) does not follow.
             const std::string at = fmt::format("/proc/self/fd/{}/{}", dirFd, base);
@@ -262,7 +275,8 @@ class LayerWriter {
         // BEGIN SOLUTION: todo("lab05: TODO create a regular file (O_EXCL | O_NOFOLLOW), write its data, set its metadata and times", tar, parent, base, entry);
         makeRoom(parent, base, false);
         const UniqueFd file(::openat(parent, base.c_str(),
-                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateMode));
+                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                     kPrivateMode));
         if (!file) throw SysError("openat", base);
         copyEntryData(tar, entry, file.get());
         setMetadata(file.get(), entry);
@@ -314,7 +328,8 @@ class LayerWriter {
         if (!from) throw pathError(targetDir, errno);
         struct stat st {};
         if (::fstatat(from.get(), targetBase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            throw UsageError(fmt::format("invalid hard link to {} (no such entry in this layer)", quoted(link)));
+            throw UsageError(
+                fmt::format("invalid hard link to {} (no such entry in this layer)", quoted(link)));
         }
         const auto [dir, base] = splitParent(path);
         const int parent = directory(dir);
@@ -362,7 +377,8 @@ void extractLayer(archive* tar, int layerFd) {
         if (r == ARCHIVE_EOF) break;
         // ARCHIVE_WARN is a header libarchive could read with a reservation (an unusual
         // charset in a name): the entry is still there.
-        if (r < ARCHIVE_WARN) throw Error(fmt::format("not a valid tar ({})", archive_error_string(tar)));
+        if (r < ARCHIVE_WARN)
+            throw Error(fmt::format("not a valid tar ({})", archive_error_string(tar)));
         const char* name = archive_entry_pathname(entry);
         withContext(fmt::format("entry {}", quoted(name != nullptr ? name : "?")),
                     [&] { writer.apply(tar, entry); });

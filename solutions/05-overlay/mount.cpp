@@ -60,13 +60,14 @@ std::string overlayOptions(const OverlaySpec& spec) {
         if (!lower.empty()) lower += ':';
         lower += linkName(i);
     }
-    std::string options = fmt::format(
-        "lowerdir={},upperdir={},workdir={},redirect_dir=off,index=off,metacopy=off", lower,
-        escapeOption(spec.upperDir), escapeOption(spec.workDir));
+    std::string options =
+        fmt::format("lowerdir={},upperdir={},workdir={},redirect_dir=off,index=off,metacopy=off",
+                    lower, escapeOption(spec.upperDir), escapeOption(spec.workDir));
     if (options.size() > kMaxMountDataSize) {
-        throw Error(fmt::format("cannot mount {} layers (their overlay options take {} bytes; "
-                                "mount(2) reads at most {})",
-                                spec.layers.size(), options.size(), kMaxMountDataSize));
+        throw Error(
+            fmt::format("cannot mount {} layers (their overlay options take {} bytes; "
+                        "mount(2) reads at most {})",
+                        spec.layers.size(), options.size(), kMaxMountDataSize));
     }
     return options;
     // END SOLUTION

@@ -47,7 +47,7 @@ namespace mydocker::image {
 
 /// An image's name, Docker's way: REPOSITORY[:TAG].
 struct Reference {
-    std::string repository;    ///< lower-case letters and digits, separated by `.`, `_`, `__` or `-`
+    std::string repository;  ///< lower-case letters and digits, separated by `.`, `_`, `__` or `-`
     std::string tag = "latest";  ///< letters, digits, `_`, `.`, `-`; not starting with `.` or `-`
 
     /// "busybox:latest".

@@ -14,11 +14,11 @@
 /// reads its own markers (Documentation/filesystems/overlayfs.rst, "whiteouts and opaque
 /// directories"), so the walk converts them:
 ///
-/// | in the tar                  | in the layer's directory                                   |
-/// |-----------------------------|------------------------------------------------------------|
-/// | `dir/.wh.NAME`              | `dir/NAME`: a character device 0/0 (a *whiteout*)         |
-/// | `dir/.wh..wh..opq`          | xattr `trusted.overlay.opaque=y` on `dir` (*opaque*: the lower layers' `dir` is hidden) |
-/// | `dir/.wh..wh.<other>`       | nothing (AUFS's own bookkeeping)                           |
+/// | in the tar            | in the layer's directory                                     |
+/// |-----------------------|--------------------------------------------------------------|
+/// | `dir/.wh.NAME`        | `dir/NAME`: a character device 0/0, a *whiteout*             |
+/// | `dir/.wh..wh..opq`    | `dir` has the xattr `trusted.overlay.opaque=y`: *opaque*     |
+/// | `dir/.wh..wh.<other>` | nothing (AUFS's own bookkeeping)                             |
 ///
 /// A container's root is then one overlay mount, made by the child in its own mount
 /// namespace in place of lab 02's bind mount of the rootfs (RootfsSpec::rootMount):
