@@ -207,14 +207,31 @@ class Import {
             return reader.finish();
         });
 
-        if (hasFile(dirFd.get(), kDockerManifest)) return fromDockerSave(dirFd.get());
-        if (hasFile(dirFd.get(), kOciLayout) && hasFile(dirFd.get(), kOciIndex)) {
-            return fromOciLayout(dirFd.get());
-        }
+        if (isDockerSave(dirFd.get())) return fromDockerSave(dirFd.get());
+        if (isOciLayout(dirFd.get())) return fromOciLayout(dirFd.get());
         return fromFlatTar(PendingLayer{flat.digest, dir, flat.size});
     }
 
   private:
+    /// A `docker save` archive has a manifest.json at its top: a JSON array of images,
+    /// each with a Config and Layers. (A root filesystem that happens to have a file of
+    /// that name at its top is not one.)
+    bool isDockerSave(int dirFd) {
+        if (!hasFile(dirFd, kDockerManifest)) return false;
+        const json manifest =
+            json::parse(readMember(dirFd, kDockerManifest, archive_), nullptr, false);
+        return manifest.is_array() && !manifest.empty() && manifest[0].is_object() &&
+               manifest[0].contains("Config") && manifest[0].contains("Layers");
+    }
+
+    /// An OCI image layout has an oci-layout file (a JSON object with the layout's
+    /// version) and an index.json at its top.
+    bool isOciLayout(int dirFd) {
+        if (!hasFile(dirFd, kOciLayout) || !hasFile(dirFd, kOciIndex)) return false;
+        const json layout = json::parse(readMember(dirFd, kOciLayout, archive_), nullptr, false);
+        return layout.is_object() && layout.contains("imageLayoutVersion");
+    }
+
     /// The archive, open: it must be a non-empty file.
     UniqueFd openArchive() {
         UniqueFd fd(::open(archive_.c_str(), O_RDONLY | O_CLOEXEC));

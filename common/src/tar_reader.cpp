@@ -4,7 +4,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,44 +21,35 @@ namespace {
 constexpr std::size_t kReadBlockSize = 1 << 20;
 
 /// The hex digits of a digest.
-std::string hex(const unsigned char* bytes, unsigned length) {
+std::string hex(const std::uint8_t* bytes, std::size_t length) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string text;
     text.reserve(2 * length);
-    for (unsigned i = 0; i < length; ++i) {
+    for (std::size_t i = 0; i < length; ++i) {
         text += kDigits[bytes[i] >> 4];
         text += kDigits[bytes[i] & 0xf];
     }
     return text;
 }
 
-/// A running sha256 (OpenSSL's EVP interface: it uses the CPU's SHA instructions).
+/// A running sha256, with nettle: libarchive is linked with it already, so it costs no
+/// library more (and it uses the CPU's SHA instructions where it has them).
 class Sha256 {
   public:
-    Sha256() : context_(EVP_MD_CTX_new()) {
-        if (context_ == nullptr || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
-            EVP_MD_CTX_free(context_);
-            throw Error("EVP_DigestInit_ex(sha256) failed");
-        }
-    }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-    ~Sha256() { EVP_MD_CTX_free(context_); }
+    Sha256() { sha256_init(&context_); }
 
     void update(const void* data, std::size_t size) {
-        if (EVP_DigestUpdate(context_, data, size) != 1) throw Error("EVP_DigestUpdate failed");
+        sha256_update(&context_, size, static_cast<const std::uint8_t*>(data));
     }
-    /// "sha256:<hex>"; the object is spent afterwards.
+    /// "sha256:<hex>"; the object starts over afterwards.
     std::string digest() {
-        unsigned char bytes[EVP_MAX_MD_SIZE];
-        unsigned length = 0;
-        if (EVP_DigestFinal_ex(context_, bytes, &length) != 1)
-            throw Error("EVP_DigestFinal_ex failed");
-        return "sha256:" + hex(bytes, length);
+        std::uint8_t bytes[SHA256_DIGEST_SIZE];
+        sha256_digest(&context_, sizeof bytes, bytes);
+        return "sha256:" + hex(bytes, sizeof bytes);
     }
 
   private:
-    EVP_MD_CTX* context_;
+    sha256_ctx context_{};
 };
 
 /// libarchive's message for its last error on `a`, for ours.
