@@ -14,15 +14,15 @@
 namespace mydocker::ns {
 
 int containerCloneFlags() {
-    todo("lab01: TODO choose the clone(2) namespace flags");
+    todo("TODO (lab 01): choose the clone(2) namespace flags");
 }
 
 Child spawnChild(int flags, const std::function<int()>& body) {
-    todo("lab01: TODO clone(2) the child, held on a sync pipe", flags, body);
+    todo("TODO (lab 01): clone(2) the child, held on a sync pipe", flags, body);
 }
 
 void release(Child& child) {
-    todo("lab01: TODO release the child through the sync pipe", child);
+    todo("TODO (lab 01): release the child through the sync pipe", child);
 }
 
 }  // namespace mydocker::ns

@@ -13,7 +13,7 @@
 namespace mydocker::ns {
 
 void execCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-    todo("lab01: TODO execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
+    todo("TODO (lab 01): execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
 }
 
 }  // namespace mydocker::ns

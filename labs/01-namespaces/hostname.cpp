@@ -9,11 +9,11 @@
 namespace mydocker::ns {
 
 void validateHostname(std::string_view name) {
-    todo("lab01: TODO check the hostname (length, characters)", name);
+    todo("TODO (lab 01): check the hostname (length, characters)", name);
 }
 
 void setHostname(std::string_view name) {
-    todo("lab01: TODO set the hostname with sethostname(2)", name);
+    todo("TODO (lab 01): set the hostname with sethostname(2)", name);
 }
 
 }  // namespace mydocker::ns

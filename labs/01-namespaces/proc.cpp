@@ -7,7 +7,7 @@
 namespace mydocker::ns {
 
 void remountProc() {
-    todo("lab01: TODO make mounts private, then mount a new /proc");
+    todo("TODO (lab 01): make mounts private, then mount a new /proc");
 }
 
 }  // namespace mydocker::ns

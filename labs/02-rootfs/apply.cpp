@@ -28,17 +28,17 @@ namespace {
 
 /// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
-    todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
+    todo("TODO (lab 02): mount(2) the step's source on its target (type, flags, data)", step);
 }
 
 /// StepKind::pivotRoot: the mount at `step.target` becomes "/" of this mount namespace.
 void pivotRoot(const MountStep& step) {
-    todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
+    todo("TODO (lab 02): chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
 }
 
 /// StepKind::detachOldRoot: the host's root, left stacked on "/" by pivotRoot, goes away.
 void detachOldRoot(const MountStep& step) {
-    todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
+    todo("TODO (lab 02): umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
 }
 
 /// StepKind::makeDir: a mount point, unless it exists.
@@ -52,7 +52,7 @@ void makeDir(const MountStep& step) {
 
 /// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
-    todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    todo("TODO (lab 02): mknod(2) the character device, then chmod(2) it to the step's mode", step);
 }
 
 /// StepKind::symlink: `step.target` pointing to `step.source`.

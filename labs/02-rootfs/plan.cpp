@@ -19,32 +19,32 @@ namespace {
 
 /// Step 1: stop mount events from propagating between the container and the host.
 std::vector<MountStep> planMakePrivate() {
-    todo("lab02: TODO make / recursively private (the first step)");
+    todo("TODO (lab 02): make / recursively private (the first step)");
 }
 
 /// Step 2: turn the rootfs directory into a mount point.
 std::vector<MountStep> planBindRootfs(const std::string& rootfs) {
-    todo("lab02: TODO bind-mount the rootfs onto itself", rootfs);
+    todo("TODO (lab 02): bind-mount the rootfs onto itself", rootfs);
 }
 
 /// Step 3: make the rootfs "/" and let go of the host's root.
 std::vector<MountStep> planPivotRoot(const std::string& rootfs) {
-    todo("lab02: TODO pivot_root(2) into the rootfs, then detach the old root", rootfs);
+    todo("TODO (lab 02): pivot_root(2) into the rootfs, then detach the old root", rootfs);
 }
 
 /// Step 4: a /proc that shows the container's PID namespace.
 std::vector<MountStep> planProc() {
-    todo("lab02: TODO mount a new /proc (nosuid, nodev, noexec)");
+    todo("TODO (lab 02): mount a new /proc (nosuid, nodev, noexec)");
 }
 
 /// Step 5: a /dev with only the devices a container needs.
 std::vector<MountStep> planDev() {
-    todo("lab02: TODO a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
+    todo("TODO (lab 02): a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
 }
 
 /// Step 6: /sys, read-only.
 std::vector<MountStep> planSys() {
-    todo("lab02: TODO mount /sys read-only");
+    todo("TODO (lab 02): mount /sys read-only");
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ constexpr PseudoFilesystem kPseudoFilesystems[] = {
 }  // namespace
 
 void validateRootfs(const std::string& dir) {
-    todo("lab02: TODO check --rootfs (an absolute path to a directory of its own)", dir);
+    todo("TODO (lab 02): check --rootfs (an absolute path to a directory of its own)", dir);
 }
 
 }  // namespace mydocker::rootfs

@@ -101,7 +101,7 @@ void killProcs(const std::string& dir) {
 }
 
 void removeCgroupDir(const std::string& dir, int timeoutMillis) {
-    todo("lab03: TODO rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
+    todo("TODO (lab 03): rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
 }
 
 std::unique_ptr<Cgroup> cgroupFor(Mode mode, const std::string& id, const std::string& root,

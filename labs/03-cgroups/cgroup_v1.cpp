@@ -23,7 +23,7 @@ bool isV1Controller(std::string_view name) {
 }  // namespace
 
 ControllerMounts parseV1Mounts(std::string_view mountinfo) {
-    todo("lab03: TODO find each v1 controller's mount point in mountinfo", mountinfo);
+    todo("TODO (lab 03): find each v1 controller's mount point in mountinfo", mountinfo);
 }
 
 ControllerMounts hostV1Mounts() { return parseV1Mounts(readFile("/proc/self/mountinfo")); }
@@ -58,27 +58,27 @@ std::string V1Cgroup::directory(std::string_view controller) const {
 }
 
 void V1Cgroup::create() {
-    todo("lab03: TODO create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
+    todo("TODO (lab 03): create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
 }
 
 void V1Cgroup::applyLimits(const ResourceLimits& limits) {
-    todo("lab03: TODO write the v1 cpu, cpuset and pids limits", limits);
+    todo("TODO (lab 03): write the v1 cpu, cpuset and pids limits", limits);
 }
 
 void V1Cgroup::attach(pid_t pid) {
-    todo("lab03: TODO write the pid to cgroup.procs in every hierarchy", pid);
+    todo("TODO (lab 03): write the pid to cgroup.procs in every hierarchy", pid);
 }
 
 Usage V1Cgroup::usage() const {
-    todo("lab03: TODO read cpuacct.usage and pids.current");
+    todo("TODO (lab 03): read cpuacct.usage and pids.current");
 }
 
 void V1Cgroup::killAll() {
-    todo("lab03: TODO SIGKILL every pid of cgroup.procs");
+    todo("TODO (lab 03): SIGKILL every pid of cgroup.procs");
 }
 
 void V1Cgroup::destroy() {
-    todo("lab03: TODO remove the cgroup directory from every hierarchy");
+    todo("TODO (lab 03): remove the cgroup directory from every hierarchy");
 }
 
 }  // namespace mydocker::cgroups

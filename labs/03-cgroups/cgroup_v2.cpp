@@ -43,27 +43,27 @@ std::string V2Cgroup::directory(std::string_view controller) const {
 }
 
 void V2Cgroup::create() {
-    todo("lab03: TODO create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
+    todo("TODO (lab 03): create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
 }
 
 void V2Cgroup::applyLimits(const ResourceLimits& limits) {
-    todo("lab03: TODO write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
+    todo("TODO (lab 03): write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
 }
 
 void V2Cgroup::attach(pid_t pid) {
-    todo("lab03: TODO write the pid to the cgroup's cgroup.procs", pid);
+    todo("TODO (lab 03): write the pid to the cgroup's cgroup.procs", pid);
 }
 
 Usage V2Cgroup::usage() const {
-    todo("lab03: TODO read usage_usec of cpu.stat and pids.current");
+    todo("TODO (lab 03): read usage_usec of cpu.stat and pids.current");
 }
 
 void V2Cgroup::killAll() {
-    todo("lab03: TODO kill every process: cgroup.kill, or each pid of cgroup.procs");
+    todo("TODO (lab 03): kill every process: cgroup.kill, or each pid of cgroup.procs");
 }
 
 void V2Cgroup::destroy() {
-    todo("lab03: TODO remove the v2 cgroup directory, and mydocker/ if unused");
+    todo("TODO (lab 03): remove the v2 cgroup directory, and mydocker/ if unused");
 }
 
 }  // namespace mydocker::cgroups

@@ -15,15 +15,15 @@
 namespace mydocker::cgroups {
 
 std::uint64_t cfsQuotaMicros(double cpus) {
-    todo("lab03: TODO the CFS quota of N CPUs per period", cpus);
+    todo("TODO (lab 03): the CFS quota of N CPUs per period", cpus);
 }
 
 std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
-    todo("lab03: TODO convert v1 cpu.shares to a v2 cpu.weight", shares);
+    todo("TODO (lab 03): convert v1 cpu.shares to a v2 cpu.weight", shares);
 }
 
 std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what) {
-    todo("lab03: TODO parse a CPU list such as 0-3,5", list, what);
+    todo("TODO (lab 03): parse a CPU list such as 0-3,5", list, what);
 }
 
 std::vector<unsigned> onlineCpus() {
@@ -32,19 +32,19 @@ std::vector<unsigned> onlineCpus() {
 }
 
 double parseCpus(std::string_view text, std::size_t onlineCount) {
-    todo("lab03: TODO parse --cpus: a number from 0.01 to the CPUs online", text, onlineCount);
+    todo("TODO (lab 03): parse --cpus: a number from 0.01 to the CPUs online", text, onlineCount);
 }
 
 std::uint64_t parseCpuShares(std::string_view text) {
-    todo("lab03: TODO parse --cpu-shares: an integer from 2 to 262144", text);
+    todo("TODO (lab 03): parse --cpu-shares: an integer from 2 to 262144", text);
 }
 
 std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& online) {
-    todo("lab03: TODO parse --cpuset-cpus and check every CPU is online", text, online);
+    todo("TODO (lab 03): parse --cpuset-cpus and check every CPU is online", text, online);
 }
 
 std::int64_t parsePidsLimit(std::string_view text) {
-    todo("lab03: TODO parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
+    todo("TODO (lab 03): parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
 }
 
 }  // namespace mydocker::cgroups

@@ -20,7 +20,7 @@ std::string_view modeName(Mode mode) {
 }
 
 Mode detectMode(const std::string& root) {
-    todo("lab03: TODO detect the cgroup mode with statfs(2) of the root and root/unified", root);
+    todo("TODO (lab 03): detect the cgroup mode with statfs(2) of the root and root/unified", root);
 }
 
 Mode hostMode() {

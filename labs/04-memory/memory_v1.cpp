@@ -7,11 +7,11 @@
 namespace mydocker::memory {
 
 bool V1Memory::setLimit(std::uint64_t bytes) {
-    todo("lab04: TODO write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
+    todo("TODO (lab 04): write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
 }
 
 std::uint64_t V1Memory::oomKills() const {
-    todo("lab04: TODO read the oom_kill count of memory.oom_control");
+    todo("TODO (lab 04): read the oom_kill count of memory.oom_control");
 }
 
 std::uint64_t V1Memory::usageBytes() const {

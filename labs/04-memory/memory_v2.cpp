@@ -7,11 +7,11 @@
 namespace mydocker::memory {
 
 bool V2Memory::setLimit(std::uint64_t bytes) {
-    todo("lab04: TODO write memory.max and memory.swap.max", bytes);
+    todo("TODO (lab 04): write memory.max and memory.swap.max", bytes);
 }
 
 std::uint64_t V2Memory::oomKills() const {
-    todo("lab04: TODO read the oom_kill count of memory.events");
+    todo("TODO (lab 04): read the oom_kill count of memory.events");
 }
 
 std::uint64_t V2Memory::usageBytes() const {

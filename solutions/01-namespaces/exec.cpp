@@ -38,7 +38,7 @@ std::string pathOf(const std::vector<std::string>& env) {
 // END SOLUTION
 
 void execCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-    // BEGIN SOLUTION: todo("lab01: TODO execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
+    // BEGIN SOLUTION: todo("TODO (lab 01): execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
     // Every descriptor the runtime opens is close-on-exec, but the runtime's own caller
     // may have left some open without it (`exec 3</` in a shell): CMD would inherit
     // them, and an fd on the host's "/" is a way out of any root (runc's CVE-2024-21626).

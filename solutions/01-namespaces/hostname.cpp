@@ -20,7 +20,7 @@ bool isLabelCharacter(char c) {
 // END SOLUTION
 
 void validateHostname(std::string_view name) {
-    // BEGIN SOLUTION: todo("lab01: TODO check the hostname (length, characters)", name);
+    // BEGIN SOLUTION: todo("TODO (lab 01): check the hostname (length, characters)", name);
     if (name.empty() || name.size() > kMaxHostnameLength) {
         throw UsageError(fmt::format("invalid hostname {} (must be 1 to {} characters, is {})",
                                      quoted(name), kMaxHostnameLength, name.size()));
@@ -43,7 +43,7 @@ void validateHostname(std::string_view name) {
 }
 
 void setHostname(std::string_view name) {
-    // BEGIN SOLUTION: todo("lab01: TODO set the hostname with sethostname(2)", name);
+    // BEGIN SOLUTION: todo("TODO (lab 01): set the hostname with sethostname(2)", name);
     // Only this UTS namespace sees the change: the host keeps its name.
     const std::string copy(name);
     if (::sethostname(copy.c_str(), copy.size()) != 0) throw SysError("sethostname", copy);

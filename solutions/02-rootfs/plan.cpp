@@ -66,7 +66,7 @@ constexpr mode_t kDevDirMode = 0755;
 
 /// Step 1: stop mount events from propagating between the container and the host.
 std::vector<MountStep> planMakePrivate() {
-    // BEGIN SOLUTION: todo("lab02: TODO make / recursively private (the first step)");
+    // BEGIN SOLUTION: todo("TODO (lab 02): make / recursively private (the first step)");
     // The new mount namespace starts as a copy of the host's, propagation included:
     // on a systemd host "/" is shared, so every mount made below would also appear on
     // the host, and pivot_root(2) refuses to move a shared mount (EINVAL).
@@ -77,7 +77,7 @@ std::vector<MountStep> planMakePrivate() {
 
 /// Step 2: turn the rootfs directory into a mount point.
 std::vector<MountStep> planBindRootfs(const std::string& rootfs) {
-    // BEGIN SOLUTION: todo("lab02: TODO bind-mount the rootfs onto itself", rootfs);
+    // BEGIN SOLUTION: todo("TODO (lab 02): bind-mount the rootfs onto itself", rootfs);
     // pivot_root(2) only moves mount points, and the rootfs is usually a plain
     // directory. Binding it onto itself makes it one; MS_REC brings along anything
     // already mounted below it.
@@ -87,7 +87,7 @@ std::vector<MountStep> planBindRootfs(const std::string& rootfs) {
 
 /// Step 3: make the rootfs "/" and let go of the host's root.
 std::vector<MountStep> planPivotRoot(const std::string& rootfs) {
-    // BEGIN SOLUTION: todo("lab02: TODO pivot_root(2) into the rootfs, then detach the old root", rootfs);
+    // BEGIN SOLUTION: todo("TODO (lab 02): pivot_root(2) into the rootfs, then detach the old root", rootfs);
     // Unlike chroot(2), pivot_root(2) changes the root of the whole mount namespace:
     // once the old root is detached, no path, "..", or fd trick can climb back to it.
     return {MountStep::pivotRoot(rootfs), MountStep::detachOldRoot()};
@@ -96,7 +96,7 @@ std::vector<MountStep> planPivotRoot(const std::string& rootfs) {
 
 /// Step 4: a /proc that shows the container's PID namespace.
 std::vector<MountStep> planProc() {
-    // BEGIN SOLUTION: todo("lab02: TODO mount a new /proc (nosuid, nodev, noexec)");
+    // BEGIN SOLUTION: todo("TODO (lab 02): mount a new /proc (nosuid, nodev, noexec)");
     // Mounted from inside the new PID namespace, procfs lists only its processes.
     // Nothing in /proc is a program or a device: forbid both.
     return {
@@ -108,7 +108,7 @@ std::vector<MountStep> planProc() {
 
 /// Step 5: a /dev with only the devices a container needs.
 std::vector<MountStep> planDev() {
-    // BEGIN SOLUTION: todo("lab02: TODO a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
+    // BEGIN SOLUTION: todo("TODO (lab 02): a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
     std::vector<MountStep> steps = {
         MountStep::makeDir("/dev", kDevDirMode),
         // A fresh tmpfs, never the host's /dev (every disk would be there). Not nodev:
@@ -136,7 +136,7 @@ std::vector<MountStep> planDev() {
 
 /// Step 6: /sys, read-only.
 std::vector<MountStep> planSys() {
-    // BEGIN SOLUTION: todo("lab02: TODO mount /sys read-only");
+    // BEGIN SOLUTION: todo("TODO (lab 02): mount /sys read-only");
     // sysfs is the host's devices and kernel knobs: the container may look, but
     // must not change them. A new sysfs mount takes MS_RDONLY directly.
     return {

@@ -112,7 +112,7 @@ bool isOnHostDev(const struct stat& dir) {
 }  // namespace
 
 void validateRootfs(const std::string& dir) {
-    // BEGIN SOLUTION: todo("lab02: TODO check --rootfs (an absolute path to a directory of its own)", dir);
+    // BEGIN SOLUTION: todo("TODO (lab 02): check --rootfs (an absolute path to a directory of its own)", dir);
     const auto invalid = [&](std::string_view why) {
         return UsageError(fmt::format("invalid --rootfs {} ({})", quoted(dir), why));
     };

@@ -101,7 +101,7 @@ void killProcs(const std::string& dir) {
 }
 
 void removeCgroupDir(const std::string& dir, int timeoutMillis) {
-    // BEGIN SOLUTION: todo("lab03: TODO rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
+    // BEGIN SOLUTION: todo("TODO (lab 03): rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
     using Clock = std::chrono::steady_clock;
     // How long to let the kernel finish the exits of killed processes between tries.
     constexpr auto kRetryPause = std::chrono::milliseconds(10);

@@ -46,7 +46,7 @@ std::string unescapeMountPath(std::string_view escaped) {
 // END SOLUTION
 
 ControllerMounts parseV1Mounts(std::string_view mountinfo) {
-    // BEGIN SOLUTION: todo("lab03: TODO find each v1 controller's mount point in mountinfo", mountinfo);
+    // BEGIN SOLUTION: todo("TODO (lab 03): find each v1 controller's mount point in mountinfo", mountinfo);
     // A mountinfo line (proc(5)):
     //   36 35 0:30 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
     //   id parent dev root MOUNTPOINT options [optional...] - FSTYPE source SUPEROPTIONS
@@ -122,7 +122,7 @@ void inheritCpuset(const std::string& parent, const std::string& dir) {
 // END SOLUTION
 
 void V1Cgroup::create() {
-    // BEGIN SOLUTION: todo("lab03: TODO create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
+    // BEGIN SOLUTION: todo("TODO (lab 03): create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
     // Without a single hierarchy the container would run unconfined: say so instead.
     if (mounts_.empty()) throw Error("no cgroup v1 controller is mounted (see /proc/self/mountinfo)");
     std::vector<std::string> made;  // what this call made, removed again if it fails
@@ -146,7 +146,7 @@ void V1Cgroup::create() {
 }
 
 void V1Cgroup::applyLimits(const ResourceLimits& limits) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the v1 cpu, cpuset and pids limits", limits);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the v1 cpu, cpuset and pids limits", limits);
     if (limits.cpus) {
         // CFS bandwidth: at most `quota` us of CPU time every `period` us, summed over
         // all CPUs. 0.5 CPU = 50 ms per 100 ms. Period first: the quota is read against it.
@@ -169,7 +169,7 @@ void V1Cgroup::applyLimits(const ResourceLimits& limits) {
 }
 
 void V1Cgroup::attach(pid_t pid) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the pid to cgroup.procs in every hierarchy", pid);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the pid to cgroup.procs in every hierarchy", pid);
     // Each hierarchy is independent in v1: the process must join the cgroup in each one.
     // cgroup.procs moves the whole process (all its threads); `tasks` would move one thread.
     for (const std::string& hierarchy : hierarchies()) {
@@ -179,7 +179,7 @@ void V1Cgroup::attach(pid_t pid) {
 }
 
 Usage V1Cgroup::usage() const {
-    // BEGIN SOLUTION: todo("lab03: TODO read cpuacct.usage and pids.current");
+    // BEGIN SOLUTION: todo("TODO (lab 03): read cpuacct.usage and pids.current");
     Usage usage;
     // v1 keeps CPU time in its own controller, cpuacct, in nanoseconds.
     if (hasController("cpuacct")) {
@@ -192,7 +192,7 @@ Usage V1Cgroup::usage() const {
 }
 
 void V1Cgroup::killAll() {
-    // BEGIN SOLUTION: todo("lab03: TODO SIGKILL every pid of cgroup.procs");
+    // BEGIN SOLUTION: todo("TODO (lab 03): SIGKILL every pid of cgroup.procs");
     // v1 has no cgroup.kill: signal each process listed. A process may be in only some
     // hierarchies (an attach that failed half-way): look in each.
     for (const std::string& hierarchy : hierarchies()) {
@@ -202,7 +202,7 @@ void V1Cgroup::killAll() {
 }
 
 void V1Cgroup::destroy() {
-    // BEGIN SOLUTION: todo("lab03: TODO remove the cgroup directory from every hierarchy");
+    // BEGIN SOLUTION: todo("TODO (lab 03): remove the cgroup directory from every hierarchy");
     killAll();
     for (const std::string& hierarchy : hierarchies()) {
         removeCgroupDir(joinPath(hierarchy, path_));

@@ -64,7 +64,7 @@ void enableControllers(const std::string& dir) {
 // END SOLUTION
 
 void V2Cgroup::create() {
-    // BEGIN SOLUTION: todo("lab03: TODO create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
+    // BEGIN SOLUTION: todo("TODO (lab 03): create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
     std::vector<std::string> made;  // what this call made, removed again if it fails
     ScopeGuard removeMade([&] {
         for (auto it = made.rbegin(); it != made.rend(); ++it) removeIfUnused(*it);
@@ -84,7 +84,7 @@ void V2Cgroup::create() {
 }
 
 void V2Cgroup::applyLimits(const ResourceLimits& limits) {
-    // BEGIN SOLUTION: todo("lab03: TODO write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
     if (limits.cpus) {
         // v2 puts quota and period in one file: "50000 100000" is half a CPU.
         write("cpu", "cpu.max",
@@ -106,14 +106,14 @@ void V2Cgroup::applyLimits(const ResourceLimits& limits) {
 }
 
 void V2Cgroup::attach(pid_t pid) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the pid to the cgroup's cgroup.procs", pid);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the pid to the cgroup's cgroup.procs", pid);
     // One hierarchy: one write moves the process (all its threads) under every controller.
     writeFile(joinPath(joinPath(root_, path_), "cgroup.procs"), std::to_string(pid));
     // END SOLUTION
 }
 
 Usage V2Cgroup::usage() const {
-    // BEGIN SOLUTION: todo("lab03: TODO read usage_usec of cpu.stat and pids.current");
+    // BEGIN SOLUTION: todo("TODO (lab 03): read usage_usec of cpu.stat and pids.current");
     Usage usage;
     // cpu.stat is a core file in v2: it has usage_usec even without the cpu controller.
     const auto stat = parseFlatKeyed(readFile(joinPath(joinPath(root_, path_), "cpu.stat")));
@@ -126,7 +126,7 @@ Usage V2Cgroup::usage() const {
 }
 
 void V2Cgroup::killAll() {
-    // BEGIN SOLUTION: todo("lab03: TODO kill every process: cgroup.kill, or each pid of cgroup.procs");
+    // BEGIN SOLUTION: todo("TODO (lab 03): kill every process: cgroup.kill, or each pid of cgroup.procs");
     const std::string dir = joinPath(root_, path_);
     const std::string kill = joinPath(dir, "cgroup.kill");
     // Linux 5.14+: one write kills the whole cgroup at once, so nothing can fork away
@@ -140,7 +140,7 @@ void V2Cgroup::killAll() {
 }
 
 void V2Cgroup::destroy() {
-    // BEGIN SOLUTION: todo("lab03: TODO remove the v2 cgroup directory, and mydocker/ if unused");
+    // BEGIN SOLUTION: todo("TODO (lab 03): remove the v2 cgroup directory, and mydocker/ if unused");
     const std::string dir = joinPath(root_, path_);
     if (isDirectory(dir)) killAll();
     removeCgroupDir(dir);

@@ -33,7 +33,7 @@ std::string_view modeName(Mode mode) {
 }
 
 Mode detectMode(const std::string& root) {
-    // BEGIN SOLUTION: todo("lab03: TODO detect the cgroup mode with statfs(2) of the root and root/unified", root);
+    // BEGIN SOLUTION: todo("TODO (lab 03): detect the cgroup mode with statfs(2) of the root and root/unified", root);
     const auto rootType = filesystemType(root);
     // v2 only: the root itself is the one cgroup2 hierarchy.
     if (rootType == CGROUP2_SUPER_MAGIC) return Mode::unified;
