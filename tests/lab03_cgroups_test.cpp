@@ -111,8 +111,7 @@ protected:
 // CMD runs in the container's cgroup from its first instruction: the probe, as CMD, reads
 // /proc/self/cgroup and finds /mydocker/<id> (every controller's line on v1, the one line
 // on v2). The runtime attached it while it waited on the sync pipe, before exec.
-TEST_F(Lab03Cgroups, CommandRunsInTheContainersCgroup) {
-    points(10);
+GRADED_TEST_F(Lab03Cgroups, CommandRunsInTheContainersCgroup, 10) {
     const RunResult r = runProbe({"--pids-limit", "100"}, {"cgroup"});
     ASSERT_EQ(r.exitCode, 0) << r;
     const std::string id = containerId();
@@ -131,8 +130,7 @@ TEST_F(Lab03Cgroups, CommandRunsInTheContainersCgroup) {
 
 // A process CMD forks is born in CMD's cgroup and stays there: the child's own
 // /proc/self/cgroup names the same /mydocker/<id>.
-TEST_F(Lab03Cgroups, ForkedChildrenStayInTheCgroup) {
-    points(7);
+GRADED_TEST_F(Lab03Cgroups, ForkedChildrenStayInTheCgroup, 7) {
     const RunResult r = runProbe({"--pids-limit", "100"}, {"fork-child"});
     ASSERT_EQ(r.exitCode, 0) << r;
     ASSERT_TRUE(r.has("pid")) << "expected the forked child's report" << r;
@@ -143,8 +141,7 @@ TEST_F(Lab03Cgroups, ForkedChildrenStayInTheCgroup) {
 
 // --cpus 0.5: a CFS quota of 50 ms per 100 ms period (v1 cpu.cfs_quota_us and
 // cpu.cfs_period_us; v2 cpu.max "50000 100000").
-TEST_F(Lab03Cgroups, CpusWritesTheQuotaAndPeriod) {
-    points(6);
+GRADED_TEST_F(Lab03Cgroups, CpusWritesTheQuotaAndPeriod, 6) {
     auto held = startHeld({"--cpus", "0.5"});
     ASSERT_TRUE(held.started());
     const pid_t pid = held.hostPid();
@@ -159,8 +156,7 @@ TEST_F(Lab03Cgroups, CpusWritesTheQuotaAndPeriod) {
 
 // --cpu-shares 512: v1 cpu.shares 512; v2 cpu.weight 59, by the conversion of runc
 // (1.3.2+) and crun (1.23+): ceil(10^((l*l + 125*l) / 612 - 7/34)), l = log2(512) = 9.
-TEST_F(Lab03Cgroups, CpuSharesWritesTheWeight) {
-    points(5);
+GRADED_TEST_F(Lab03Cgroups, CpuSharesWritesTheWeight, 5) {
     auto held = startHeld({"--cpu-shares", "512"});
     ASSERT_TRUE(held.started());
     if (isV2()) {
@@ -174,8 +170,7 @@ TEST_F(Lab03Cgroups, CpuSharesWritesTheWeight) {
 // --cpuset-cpus 0: cpuset.cpus is 0, and the kernel lets the container's processes run
 // on CPU 0 only (Cpus_allowed_list). On v1, cpuset.mems was filled in too: without it
 // no process could have joined.
-TEST_F(Lab03Cgroups, CpusetCpusPinsTheContainer) {
-    points(6);
+GRADED_TEST_F(Lab03Cgroups, CpusetCpusPinsTheContainer, 6) {
     auto held = startHeld({"--cpuset-cpus", "0"});
     ASSERT_TRUE(held.started());
     const pid_t pid = held.hostPid();
@@ -192,8 +187,7 @@ TEST_F(Lab03Cgroups, CpusetCpusPinsTheContainer) {
 }
 
 // --pids-limit 20: pids.max is 20.
-TEST_F(Lab03Cgroups, PidsLimitWritesPidsMax) {
-    points(4);
+GRADED_TEST_F(Lab03Cgroups, PidsLimitWritesPidsMax, 4) {
     auto held = startHeld({"--pids-limit", "20"});
     ASSERT_TRUE(held.started());
     EXPECT_EQ(cgroupFile(held.hostPid(), "pids", "pids.max"), "20");
@@ -202,8 +196,7 @@ TEST_F(Lab03Cgroups, PidsLimitWritesPidsMax) {
 
 // The limit works: under --pids-limit 10, CMD (one task) can fork 9 children, and the
 // next fork(2) fails with EAGAIN. Without a limit the same loop forks 50.
-TEST_F(Lab03Cgroups, ForkLoopStopsAtThePidsLimit) {
-    points(10);
+GRADED_TEST_F(Lab03Cgroups, ForkLoopStopsAtThePidsLimit, 10) {
     constexpr int kLimit = 10;
     constexpr int kWanted = 50;
     const RunResult limited = runProbe({"--pids-limit", std::to_string(kLimit)},
@@ -256,8 +249,7 @@ CpuSample sampleCpu(const std::string& cpuDir, const std::string& usageDir) {
 // the cgroup's own accounting while it spins: CPU time used per CFS period elapsed
 // (v1 cpuacct.usage and cpu.stat; v2 cpu.stat), and the periods it was throttled in.
 // No wall-clock timing is asserted; the tolerance is wide (0.10 to 0.40).
-TEST_F(Lab03Cgroups, BusyLoopGetsAQuarterCpuUnderCpus025) {
-    points(10);
+GRADED_TEST_F(Lab03Cgroups, BusyLoopGetsAQuarterCpuUnderCpus025, 10) {
     constexpr int kSpinSeconds = 4;
     auto run = std::async(std::launch::async, [&] {
         return runProbe({"--cpus", "0.25"}, {"spin", std::to_string(kSpinSeconds)});
@@ -301,8 +293,7 @@ TEST_F(Lab03Cgroups, BusyLoopGetsAQuarterCpuUnderCpus025) {
 
 // The cgroup is removed when the container ends: after CMD exits (with its own code),
 // no mydocker cgroup is left in any hierarchy (mydocker/ itself included).
-TEST_F(Lab03Cgroups, CgroupIsRemovedAfterExit) {
-    points(7);
+GRADED_TEST_F(Lab03Cgroups, CgroupIsRemovedAfterExit, 7) {
     const RunResult r = runProbe({"--cpus", "0.5", "--pids-limit", "50"}, {"exit", "3"});
     ASSERT_EQ(r.exitCode, 3) << "expected CMD's exit code" << r;
     EXPECT_TRUE(mydockerCgroupDirs().empty())
@@ -312,8 +303,7 @@ TEST_F(Lab03Cgroups, CgroupIsRemovedAfterExit) {
 
 // ... and also when the container was killed: SIGKILL to its PID 1 from the host ends it
 // (137), and the runtime still removes the cgroup.
-TEST_F(Lab03Cgroups, CgroupIsRemovedAfterAKill) {
-    points(7);
+GRADED_TEST_F(Lab03Cgroups, CgroupIsRemovedAfterAKill, 7) {
     auto held = startHeld({"--pids-limit", "50"});
     ASSERT_TRUE(held.started());
     const auto dir = cgroupDirOf(held.hostPid(), isV2() ? "" : "pids");
@@ -329,8 +319,7 @@ TEST_F(Lab03Cgroups, CgroupIsRemovedAfterAKill) {
 
 // Bad values are refused before anything exists: 125, one line naming the flag, nothing
 // in --root, no cgroup.
-TEST_F(Lab03Cgroups, InvalidLimitsAreRejectedWith125) {
-    points(8);
+GRADED_TEST_F(Lab03Cgroups, InvalidLimitsAreRejectedWith125, 8) {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"--cpus", "-1"}, "--cpus"},             // negative
         {{"--cpus", "abc"}, "--cpus"},            // not a number

@@ -75,8 +75,7 @@ protected:
 // -m 64m: the RAM limit is 64 MiB, and swap cannot extend it. v1: memory.limit_in_bytes,
 // and memory.memsw.limit_in_bytes (RAM + swap) at the same value where the host accounts
 // swap. v2: memory.max, and memory.swap.max 0 where it exists.
-TEST_F(Lab04Memory, LimitAndSwapAreWritten) {
-    points(15);
+GRADED_TEST_F(Lab04Memory, LimitAndSwapAreWritten, 15) {
     auto held = startHeld({"--memory", kLimit});
     ASSERT_TRUE(held.started());
     const pid_t pid = held.hostPid();
@@ -98,8 +97,7 @@ TEST_F(Lab04Memory, LimitAndSwapAreWritten) {
 
 // A process that touches 128 MiB under -m 32m is killed by the kernel's OOM killer: the
 // runtime exits 137 and says `container was OOM-killed` on stderr.
-TEST_F(Lab04Memory, OverTheLimitIsOomKilledWithExit137) {
-    points(20);
+GRADED_TEST_F(Lab04Memory, OverTheLimitIsOomKilledWithExit137, 20) {
     const RunResult r = runProbe({"-m", "32m"}, {"alloc", "128"});
     EXPECT_EQ(r.exitCode, kOomKilled) << "expected 137 for an OOM kill" << r;
     EXPECT_FALSE(r.has("allocated")) << "expected the allocation never to finish" << r;
@@ -110,8 +108,7 @@ TEST_F(Lab04Memory, OverTheLimitIsOomKilledWithExit137) {
 
 // The OOM kill is recorded in the container's state (state.json, "oomKilled": true) for
 // `inspect` and `ps` later.
-TEST_F(Lab04Memory, OomKillIsRecordedInTheState) {
-    points(10);
+GRADED_TEST_F(Lab04Memory, OomKillIsRecordedInTheState, 10) {
     const RunResult r = runProbe({"-m", "32m"}, {"alloc", "128"});
     ASSERT_EQ(r.exitCode, kOomKilled) << r;
     EXPECT_EQ(recordedOomKill(), "true") << "expected \"oomKilled\": true in state.json:\n"
@@ -120,8 +117,7 @@ TEST_F(Lab04Memory, OomKillIsRecordedInTheState) {
 
 // A process that stays under the limit (16 MiB under 64m) finishes normally: exit 0, no
 // OOM report, "oomKilled": false in its state.
-TEST_F(Lab04Memory, UnderTheLimitFinishesNormally) {
-    points(10);
+GRADED_TEST_F(Lab04Memory, UnderTheLimitFinishesNormally, 10) {
     const RunResult r = runProbe({"-m", kLimit}, {"alloc", "16"});
     ASSERT_EQ(r.exitCode, 0) << r;
     EXPECT_EQ(r.value("allocated"), "16") << r;
@@ -132,8 +128,7 @@ TEST_F(Lab04Memory, UnderTheLimitFinishesNormally) {
 
 // Bad sizes are refused before anything exists: 125, one line naming --memory (not a
 // skeleton's TODO), nothing in --root, no cgroup.
-TEST_F(Lab04Memory, BadSizesAreRejectedWith125) {
-    points(10);
+GRADED_TEST_F(Lab04Memory, BadSizesAreRejectedWith125, 10) {
     for (const std::string size : {"abc", "-1", "0", "5x", "1m"}) {
         SCOPED_TRACE("--memory " + size);
         const RunResult r = runProbe({"--memory=" + size}, {"exit", "0"});
@@ -142,8 +137,7 @@ TEST_F(Lab04Memory, BadSizesAreRejectedWith125) {
 }
 
 // No cgroup is left after an OOM kill, nor after a normal exit.
-TEST_F(Lab04Memory, NoCgroupIsLeftAfterOomOrExit) {
-    points(5);
+GRADED_TEST_F(Lab04Memory, NoCgroupIsLeftAfterOomOrExit, 5) {
     const RunResult killed = runProbe({"-m", "32m"}, {"alloc", "128"});
     ASSERT_EQ(killed.exitCode, kOomKilled) << killed;
     EXPECT_TRUE(mydockerCgroupDirs().empty())

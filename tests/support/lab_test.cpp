@@ -336,10 +336,6 @@ void LabTest::reportLeaks() {
     check("files", [this] { return cleanLeakedFiles(before_); });
 }
 
-void LabTest::points(int n) {
-    RecordProperty("points", n);
-}
-
 void LabTest::expectOneErrorLine(const RunResult& r, const std::string& topic) {
     const auto lines = r.errLines();
     ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;

@@ -14,8 +14,7 @@
 /// @code
 /// class Lab01Namespaces : public mydocker::test::LabTest {};
 ///
-/// TEST_F(Lab01Namespaces, CommandIsPid1) {
-///     points(10);
+/// GRADED_TEST_F(Lab01Namespaces, CommandIsPid1, 10) {  // 10 points (support/points.hpp)
 ///     const RunResult r = lab({"run", "--", probeBinary(), "pid"});
 ///     ASSERT_EQ(r.exitCode, 0) << r;
 ///     EXPECT_EQ(r.value("pid"), "1") << r;
@@ -34,6 +33,7 @@
 
 #include "support/host_state.hpp"
 #include "support/kernel_state.hpp"
+#include "support/points.hpp"
 
 namespace mydocker::test {
 
@@ -150,10 +150,6 @@ class LabTest : public ::testing::Test {
     /// Stops what the test left running, removes the temp dirs, then fails the test for
     /// each mount, process, cgroup or file it leaked on the host (and removes the leak).
     void TearDown() override;
-
-    /// Records the test's weight for the grader (RecordProperty("points", n)). The tests
-    /// of each lab total 100. Call it first in the test body.
-    void points(int n);
 
     /// Runs `labNN --root <root()> args...` and waits for it (killed after `timeout`).
     RunResult lab(const std::vector<std::string>& args,
