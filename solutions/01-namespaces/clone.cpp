@@ -53,14 +53,18 @@ int childEntry(void* raw) {
 
 int containerCloneFlags() {
     // BEGIN SOLUTION: todo("TODO (lab 01): choose the clone(2) namespace flags");
-    // UTS: own hostname. PID: CMD is PID 1 and sees only its descendants.
-    // NS: mounts (a fresh /proc) stay inside. IPC: own SysV IPC and POSIX queues.
+    // One CLONE_NEW* flag per namespace, each isolating one thing: the hostname (UTS), the
+    // process numbers (PID: CMD is PID 1 and sees only its descendants), the mounts (NS:
+    // a fresh /proc stays inside), SysV IPC and POSIX message queues (IPC).
     return CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
     // END SOLUTION
 }
 
 Child spawnChild(int flags, const std::function<int()>& body) {
     // BEGIN SOLUTION: todo("TODO (lab 01): clone(2) the child, held on a sync pipe", flags, body);
+    // The child runs `body` only once the parent has written a byte to the pipe (the
+    // parent has work to do first: its cgroup, lab 03), and nothing if it reads EOF. It
+    // sets PR_SET_PDEATHSIG (prctl(2)) before it blocks on the pipe, to die with the runtime.
     Pipe sync = makePipe();
     ChildArgs args{&body, sync.read.get(), sync.write.get()};
 

@@ -34,6 +34,8 @@ const char* orNull(const std::string& text) { return text.empty() ? nullptr : te
 /// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
     // BEGIN SOLUTION: todo("TODO (lab 02): mount(2) the step's source on its target (type, flags, data)", step);
+    // A field the step leaves empty is NULL for mount(2), not "": a bind has no type,
+    // making "/" private no source.
     if (::mount(orNull(step.source), step.target.c_str(), orNull(step.fstype), step.flags,
                 orNull(step.data)) != 0) {
         throw SysError("mount", step.target);
@@ -76,6 +78,8 @@ void makeDir(const MountStep& step) {
 /// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
     // BEGIN SOLUTION: todo("TODO (lab 02): mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    // mknod(2) takes the file type (S_IFCHR) in its mode, and the device's major and
+    // minor numbers as one dev_t (makedev(3)).
     if (::mknod(step.target.c_str(), S_IFCHR | step.mode, makedev(step.major, step.minor)) != 0) {
         throw SysError("mknod", step.target);
     }
