@@ -73,7 +73,8 @@ std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
     // that also maps the default 1024 onto the default weight 100 (runc >= 1.3.2,
     // crun >= 1.23): 2 -> 1, 1024 -> 100, 262144 -> 10000. The linear mapping used
     // before gave 1024 shares a weight of 39: a container with the default shares got
-    // less CPU than a systemd service with the default weight.
+    // less CPU than a systemd service with the default weight. (The handout,
+    // docs/labs/03-cgroups.md, gives the formula.)
     if (shares <= kMinShares) return kMinWeight;
     if (shares >= kMaxShares) return kMaxWeight;
     const double l = std::log2(static_cast<double>(shares));
@@ -88,7 +89,8 @@ std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what)
     const auto invalid = [&](std::string_view why) {
         return UsageError(fmt::format("invalid {} {} ({})", what, quoted(list), why));
     };
-    // Bounded before anything is expanded: no list of real CPUs has more items than CPUs.
+    // Bounded before anything is expanded: a kernel has at most 8192 CPUs (the largest
+    // CONFIG_NR_CPUS), so no list of real CPUs has more items, nor a larger CPU number.
     if (static_cast<std::size_t>(std::count(list.begin(), list.end(), ',')) >= kMaxCpus) {
         throw invalid(fmt::format("more than {} items", kMaxCpus));
     }
@@ -127,7 +129,7 @@ double parseCpus(std::string_view text, std::size_t onlineCount) {
     // BEGIN SOLUTION: todo("TODO (lab 03): parse --cpus: a number from 0.01 to the CPUs online", text, onlineCount);
     const auto cpus = parseWhole<double>(text);
     const double most = static_cast<double>(onlineCount);
-    // isfinite: from_chars accepts "inf" and "nan".
+    // std::from_chars accepts "inf" and "nan": check std::isfinite too.
     if (!cpus || !std::isfinite(*cpus) || *cpus < kMinCpus || *cpus > most) {
         throw UsageError(fmt::format("invalid --cpus {} (must be a number from {} to {}, "
                                      "the CPUs online)",
