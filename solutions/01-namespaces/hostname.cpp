@@ -21,6 +21,9 @@ bool isLabelCharacter(char c) {
 
 void validateHostname(std::string_view name) {
     // BEGIN SOLUTION: todo("TODO (lab 01): check the hostname (length, characters)", name);
+    // Checked in the parent, before anything is created: bad input is one UsageError
+    // (exit 125), and the value goes through quoted(), so that a newline typed in it
+    // cannot make the error two lines.
     if (name.empty() || name.size() > kMaxHostnameLength) {
         throw UsageError(fmt::format("invalid hostname {} (must be 1 to {} characters, is {})",
                                      quoted(name), kMaxHostnameLength, name.size()));
@@ -32,7 +35,8 @@ void validateHostname(std::string_view name) {
                             quoted(name)));
         }
     }
-    // RFC 1123: a label neither starts nor ends with a hyphen.
+    // RFC 1123: a label neither starts nor ends with a hyphen, and a name made of labels
+    // neither starts nor ends with the dot between them.
     const char first = name.front();
     const char last = name.back();
     if (first == '-' || first == '.' || last == '-' || last == '.') {
