@@ -83,8 +83,11 @@ public:
     using Error::Error;
 };
 
-/// Marks unfinished student code: throws TodoError with `what`, e.g.
-/// `todo("lab01: TODO set the hostname with sethostname(2)", name)`.
+/// Marks unfinished student code: throws TodoError with `what`, which starts with
+/// "TODO (lab NN): " (`tools/skeleton check` enforces it), e.g.
+/// `todo("TODO (lab 01): choose the clone(2) namespace flags")`. `main` prints it after
+/// the program's name and the step it stopped, as every error: `lab01: error: clone the
+/// child in new namespaces: TODO (lab 01): choose the clone(2) namespace flags`.
 /// The extra arguments are the parameters the missing code will use; naming them
 /// here keeps the skeleton free of unused-parameter warnings.
 template <class... Unused>
