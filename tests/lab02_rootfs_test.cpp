@@ -384,5 +384,30 @@ TEST_F(Lab02Rootfs, CommandMissingFromTheRootfsGives127) {
     EXPECT_EQ(r.exitCode, 127) << "expected the host's probe path not to exist in the rootfs" << r;
 }
 
+// runc's CVE-2024-21626 class: the caller left fd 3 open on the host's "/" (as
+// `bash -c 'exec 3</; exec lab02 run --rootfs R -- ...'` does). CMD must not have it, so
+// neither /proc/self/fd/3/<host file>, fchdir(3) nor chroot(/proc/self/fd/3) reaches the
+// host: a file made for the test, nor the host's /etc/shadow. No points: lab 01 grades
+// the closing of inherited descriptors.
+TEST_F(Lab02Rootfs, HostRootOpenInTheCallerIsOutOfReach) {
+    const std::string rootfs = makeRootfs();
+    const std::string hostFile = makeTempFile(randomText());
+    LaunchOptions hostRootAt3;
+    hostRootAt3.inheritedFds = {{3, "/"}};
+    const RunResult r = lab(
+        {"run", "--rootfs", rootfs, "--", kProbeInRootfs, "fd-escape", "3", hostFile}, hostRootAt3);
+    ASSERT_EQ(r.exitCode, 0) << "expected the probe to try the escapes" << r;
+    EXPECT_EQ(r.value("fd"), "closed") << "expected no fd 3 in the container" << r;
+    EXPECT_EQ(r.value("escaped"), "no")
+        << "expected the host's " << hostFile << " out of reach through fd 3" << r;
+
+    // stat, not read: a failing test must not print the host's /etc/shadow.
+    const RunResult shadow = lab(
+        {"run", "--rootfs", rootfs, "--", kProbeInRootfs, "stat", "/proc/self/fd/3/etc/shadow"},
+        hostRootAt3);
+    EXPECT_NE(shadow.exitCode, 0) << "expected the host's /etc/shadow out of reach" << shadow;
+    EXPECT_FALSE(shadow.has("type")) << "expected the host's /etc/shadow out of reach" << shadow;
+}
+
 }  // namespace
 }  // namespace mydocker::test

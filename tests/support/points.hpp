@@ -61,15 +61,15 @@ void recordPointsOfEachTest();
 }  // namespace mydocker::test
 
 /// A graded test of fixture `Suite` worth `Points` (TEST_F otherwise).
-#define GRADED_TEST_F(Suite, Name, Points)                                                \
-    static_assert((Points) > 0, "a graded test is worth at least one point");             \
-    [[maybe_unused]] static const int mydocker_points_##Suite##_##Name =                  \
-        ::mydocker::test::declarePoints(#Suite, #Name, (Points));                         \
+#define GRADED_TEST_F(Suite, Name, Points)                                    \
+    static_assert((Points) > 0, "a graded test is worth at least one point"); \
+    [[maybe_unused]] static const int mydocker_points_##Suite##_##Name =      \
+        ::mydocker::test::declarePoints(#Suite, #Name, (Points));             \
     TEST_F(Suite, Name)
 
 /// A graded test without a fixture, worth `Points` (TEST otherwise).
-#define GRADED_TEST(Suite, Name, Points)                                                  \
-    static_assert((Points) > 0, "a graded test is worth at least one point");             \
-    [[maybe_unused]] static const int mydocker_points_##Suite##_##Name =                  \
-        ::mydocker::test::declarePoints(#Suite, #Name, (Points));                         \
+#define GRADED_TEST(Suite, Name, Points)                                      \
+    static_assert((Points) > 0, "a graded test is worth at least one point"); \
+    [[maybe_unused]] static const int mydocker_points_##Suite##_##Name =      \
+        ::mydocker::test::declarePoints(#Suite, #Name, (Points));             \
     TEST(Suite, Name)
