@@ -110,7 +110,7 @@ inline constexpr std::size_t kMaxQuotedLength = 64;
 std::string quoted(std::string_view value);
 
 /// quoted() of a std::string. These exact matches keep `quoted(text)` on a std::string
-/// from calling std::quoted (<iomanip>) instead, which argument-dependent lookup also finds.
+/// from calling std::quoted (`<iomanip>`) instead, which argument-dependent lookup also finds.
 inline std::string quoted(const std::string& value) { return quoted(std::string_view(value)); }
 /// quoted() of a modifiable std::string (see the const one).
 inline std::string quoted(std::string& value) { return quoted(std::string_view(value)); }
