@@ -43,8 +43,7 @@ class Lab01Namespaces : public LabTest {
 
 // The container lives in new UTS, PID, mount and IPC namespaces: the inodes behind
 // /proc/PID/ns/* differ from the host's.
-TEST_F(Lab01Namespaces, ContainerHasItsOwnUtsPidMountAndIpcNamespaces) {
-    points(15);
+GRADED_TEST_F(Lab01Namespaces, ContainerHasItsOwnUtsPidMountAndIpcNamespaces, 12) {
     auto held = startHeld({});
     ASSERT_TRUE(held.started());
     for (const auto& ns : kOwnNamespaces) {
@@ -58,8 +57,7 @@ TEST_F(Lab01Namespaces, ContainerHasItsOwnUtsPidMountAndIpcNamespaces) {
 }
 
 // --hostname NAME sets the hostname inside, up to the kernel's 64 characters.
-TEST_F(Lab01Namespaces, HostnameIsTheOneAskedFor) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, HostnameIsTheOneAskedFor, 8) {
     for (const std::string& name :
          {std::string("box-01.example"), std::string(kMaxHostname, 'h')}) {
         const RunResult r = runProbe({"--hostname", name}, {"hostname"});
@@ -70,8 +68,7 @@ TEST_F(Lab01Namespaces, HostnameIsTheOneAskedFor) {
 
 // Without --hostname the container is named after its short id: 12 hex digits, the
 // first 12 of the id its state directory is named after, new for every container.
-TEST_F(Lab01Namespaces, HostnameDefaultsToTheShortId) {
-    points(5);
+GRADED_TEST_F(Lab01Namespaces, HostnameDefaultsToTheShortId, 5) {
     std::vector<std::string> names;
     for (int i = 0; i < 2; ++i) {
         const RunResult r = runProbe({}, {"hostname"});
@@ -95,8 +92,7 @@ TEST_F(Lab01Namespaces, HostnameDefaultsToTheShortId) {
 }
 
 // Setting the container's hostname leaves the host's alone, while it runs and after.
-TEST_F(Lab01Namespaces, HostHostnameIsUnchanged) {
-    points(5);
+GRADED_TEST_F(Lab01Namespaces, HostHostnameIsUnchanged, 5) {
     const std::string host = hostHostname();
     const std::string other = host == "lab01-other" ? "lab01-another" : "lab01-other";
     auto held = startHeld({"--hostname", other});
@@ -113,8 +109,7 @@ TEST_F(Lab01Namespaces, HostHostnameIsUnchanged) {
 
 // CMD is PID 1 of the new PID namespace (and has no parent there); the host sees it
 // under its own pid, as the last-but-one link of its NSpid chain.
-TEST_F(Lab01Namespaces, CommandIsPid1) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, CommandIsPid1, 10) {
     const RunResult r = runProbe({}, {"pid"});
     ASSERT_EQ(r.exitCode, 0) << r;
     EXPECT_EQ(r.value("pid"), "1") << "expected CMD to be PID 1 in its namespace" << r;
@@ -135,8 +130,7 @@ TEST_F(Lab01Namespaces, CommandIsPid1) {
 
 // The container's /proc is a procfs of its own PID namespace: it lists only the
 // container's processes, and it is a different mount from the host's /proc.
-TEST_F(Lab01Namespaces, ProcShowsOnlyTheContainersProcesses) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, ProcShowsOnlyTheContainersProcesses, 10) {
     constexpr int kMostExpected = 3;  // the probe, and a little room for a student's helper
     const RunResult r = runProbe({}, {"pids"});
     ASSERT_EQ(r.exitCode, 0) << r;
@@ -165,8 +159,7 @@ TEST_F(Lab01Namespaces, ProcShowsOnlyTheContainersProcesses) {
 
 // The container's mounts (its /proc) stay in its mount namespace: the host's mount table
 // gains nothing while it runs and is the same afterwards.
-TEST_F(Lab01Namespaces, HostMountTableIsUnchangedDuringAndAfterTheRun) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, HostMountTableIsUnchangedDuringAndAfterTheRun, 8) {
     auto keys = [] {
         std::vector<std::string> all;
         for (const auto& m : mountInfo()) all.push_back(m.describe());
@@ -189,13 +182,13 @@ TEST_F(Lab01Namespaces, HostMountTableIsUnchangedDuringAndAfterTheRun) {
     EXPECT_EQ(shared.result.exitCode, 0) << shared.result;
     for (const auto& m : shared.newMounts) {
         ADD_FAILURE() << "on a host with shared mounts, the container's mount propagated to "
-                         "the host: " << m.describe() << " (make / private first)";
+                         "the host: "
+                      << m.describe() << " (make / private first)";
     }
 }
 
 // The exit code of `run` is CMD's own.
-TEST_F(Lab01Namespaces, ExitCodeIsTheCommands) {
-    points(5);
+GRADED_TEST_F(Lab01Namespaces, ExitCodeIsTheCommands, 5) {
     for (const int code : {0, 3, 42}) {
         const RunResult r = runProbe({}, {"exit", std::to_string(code)});
         EXPECT_EQ(r.exitCode, code) << "expected CMD's exit code " << code << r;
@@ -204,8 +197,7 @@ TEST_F(Lab01Namespaces, ExitCodeIsTheCommands) {
 
 // CMD killed by signal N gives 128+N: SIGKILL sent from the host (PID 1 cannot ignore
 // it from there), and a segmentation fault inside (a fault is always delivered).
-TEST_F(Lab01Namespaces, CommandKilledBySignalGives128PlusN) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, CommandKilledBySignalGives128PlusN, 8) {
     auto held = startHeld({});
     ASSERT_TRUE(held.started());
     const std::string cmd = commandLineOf(held.hostPid());
@@ -220,8 +212,7 @@ TEST_F(Lab01Namespaces, CommandKilledBySignalGives128PlusN) {
 }
 
 // A CMD that exists but cannot be executed (no x bit) gives 126 and one error line.
-TEST_F(Lab01Namespaces, NonExecutableCommandGives126) {
-    points(5);
+GRADED_TEST_F(Lab01Namespaces, NonExecutableCommandGives126, 5) {
     const std::string script = makeTempFile("#!/bin/sh\nexit 0\n", 0644);
     const RunResult r = lab({"run", "--", script});
     EXPECT_EQ(r.exitCode, kNotExecutable)
@@ -230,8 +221,7 @@ TEST_F(Lab01Namespaces, NonExecutableCommandGives126) {
 }
 
 // A CMD that does not exist gives 127 and one error line, by path and by PATH lookup.
-TEST_F(Lab01Namespaces, MissingCommandGives127) {
-    points(5);
+GRADED_TEST_F(Lab01Namespaces, MissingCommandGives127, 5) {
     for (const std::string cmd : {"/nonexistent/lab01-no-such-command", "lab01-no-such-command"}) {
         const RunResult r = lab({"run", "--", cmd});
         EXPECT_EQ(r.exitCode, kNotFound) << "expected 127 for a command that does not exist" << r;
@@ -241,8 +231,7 @@ TEST_F(Lab01Namespaces, MissingCommandGives127) {
 
 // An invalid --hostname is refused before anything is created: 125, one error line
 // naming the hostname, an empty --root.
-TEST_F(Lab01Namespaces, InvalidHostnameIsRejectedWith125) {
-    points(10);
+GRADED_TEST_F(Lab01Namespaces, InvalidHostnameIsRejectedWith125, 9) {
     const std::vector<std::string> invalid = {
         "bad_name",                          // '_' is not allowed
         "has space",                         // nor a space
@@ -253,6 +242,58 @@ TEST_F(Lab01Namespaces, InvalidHostnameIsRejectedWith125) {
     for (const auto& name : invalid) {
         SCOPED_TRACE("--hostname \"" + name + "\"");
         expectRejected(lab({"run", "--hostname", name, "--", probeBinary(), "pid"}), "hostname");
+    }
+}
+
+// Descriptors the caller left open (without O_CLOEXEC, as a shell's `exec 3</` does) do
+// not reach CMD: the runtime closes, or marks close-on-exec, every fd above 2 before
+// execve(2). Otherwise CMD inherits a handle on the host's root and walks out through it
+// (runc's CVE-2024-21626): here fd 3 is the host's "/" and fd 4 a file; CMD must find only
+// 0, 1 and 2 in /proc/self/fd.
+GRADED_TEST_F(Lab01Namespaces, DescriptorsOfTheCallerDoNotReachTheCommand, 10) {
+    LaunchOptions options;
+    options.inheritedFds = {{3, "/"}, {4, makeTempFile("the caller's file\n")}};
+    const RunResult r = lab({"run", "--", probeBinary(), "fds"}, options);
+    ASSERT_EQ(r.exitCode, 0) << r;
+    EXPECT_EQ(r.value("fds"), "0,1,2")
+        << "expected CMD to have only stdin, stdout and stderr open (close the rest, or set "
+           "FD_CLOEXEC on them, before execve)"
+        << r;
+}
+
+// Signals at start (not graded: the driver handles them, the skeleton too): SIGTERM,
+// SIGINT or SIGHUP sent to the runtime at a random moment of its first 10 ms end every
+// run, with 128+N if CMD had not started yet, and leave nothing: no record, no process.
+TEST_F(Lab01Namespaces, SignalsAtStartEndTheRunAndLeaveNothing) {
+    constexpr int kTries = 60;
+    expectSignalsAtStartLeaveNothing({}, kTries);
+}
+
+// A stderr that cannot be written does not change the exit code (not graded: the
+// driver's): closed (`2>&-`), or a pipe nobody reads, where the runtime's error line would
+// raise SIGPIPE and kill it (141) if it did not ignore it. Bad input is still 125, a
+// missing CMD 127, and neither leaves a record or a process.
+TEST_F(Lab01Namespaces, UnwritableStderrKeepsTheExitCode) {
+    const std::string containers = joinPath(root(), "containers");
+    auto records = [&] {
+        return isDirectory(containers) ? listDir(containers) : std::vector<std::string>{};
+    };
+    for (const auto stderrIs : {LaunchOptions::Stderr::closed, LaunchOptions::Stderr::brokenPipe}) {
+        const bool closed = stderrIs == LaunchOptions::Stderr::closed;
+        SCOPED_TRACE(closed ? "stderr closed" : "stderr a pipe nobody reads");
+        LaunchOptions options;
+        options.stderrIs = stderrIs;
+        const RunResult bad =
+            lab({"run", "--hostname", "bad_name", "--", probeBinary(), "pid"}, options);
+        EXPECT_EQ(bad.exitCode, kRuntimeFailure) << "expected 125 for bad input" << bad;
+        const RunResult missing = lab({"run", "--", "/nonexistent/lab01-no-such-command"}, options);
+        EXPECT_EQ(missing.exitCode, kNotFound) << "expected 127 for a missing CMD" << missing;
+        EXPECT_TRUE(records().empty()) << "expected no record of containers that never ran, found "
+                                       << ::testing::PrintToString(records());
+        const RunResult fine = lab({"run", "--", probeBinary(), "exit", "3"}, options);
+        EXPECT_EQ(fine.exitCode, 3) << "expected CMD's exit code" << fine;
+        EXPECT_TRUE(newLiveProcesses().empty()) << "expected nothing left running";
+        if (isDirectory(containers)) removeAll(containers);  // the next round starts empty
     }
 }
 

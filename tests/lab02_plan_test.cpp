@@ -17,6 +17,7 @@
 #include "mydocker/error.hpp"
 #include "mydocker/rootfs.hpp"
 #include "support/devices.hpp"
+#include "support/points.hpp"
 
 namespace mydocker::test {
 namespace {
@@ -72,8 +73,7 @@ bool hasFlags(const MountStep& step, unsigned long flags) { return (step.flags &
 
 // The order that keeps the host safe: "/" recursively private before anything else,
 // the rootfs bound onto itself, then pivot_root into it and the old root detached.
-TEST(Lab02RootfsPlan, PlanMakesRootPrivateThenBindsThenPivots) {
-    RecordProperty("points", 4);
+GRADED_TEST(Lab02RootfsPlan, PlanMakesRootPrivateThenBindsThenPivots, 4) {
     const auto plan = planOrFail();
     ASSERT_TRUE(plan.has_value());
     ASSERT_FALSE(plan->empty()) << "expected a plan with steps, found none";
@@ -111,8 +111,7 @@ TEST(Lab02RootfsPlan, PlanMakesRootPrivateThenBindsThenPivots) {
 
 // After the pivot: a new /proc (nosuid, nodev, noexec), a tmpfs /dev with its nodes,
 // devpts and shm and links, and a read-only /sys, all at the container's own paths.
-TEST(Lab02RootfsPlan, PlanMountsProcDevSysInsideTheNewRoot) {
-    RecordProperty("points", 4);
+GRADED_TEST(Lab02RootfsPlan, PlanMountsProcDevSysInsideTheNewRoot, 4) {
     const auto plan = planOrFail();
     ASSERT_TRUE(plan.has_value());
     const std::string shown = render(*plan);

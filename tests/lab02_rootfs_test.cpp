@@ -75,8 +75,7 @@ protected:
 
 // A file put at the top of the rootfs is at "/" in the container, and "/" lists the
 // rootfs's own entries.
-TEST_F(Lab02Rootfs, MarkerFileInTheRootfsIsAtSlash) {
-    points(8);
+GRADED_TEST_F(Lab02Rootfs, MarkerFileInTheRootfsIsAtSlash, 8) {
     const std::string rootfs = makeRootfs();
     const std::string marker = randomText();
     writeFileAtomic(joinPath(rootfs, "marker"), marker);
@@ -96,8 +95,7 @@ TEST_F(Lab02Rootfs, MarkerFileInTheRootfsIsAtSlash) {
 
 // The host's files are not there: a file made on the host for this test, and the lab
 // executable itself, do not exist at their host paths inside the container.
-TEST_F(Lab02Rootfs, HostFilesAreUnreachable) {
-    points(8);
+GRADED_TEST_F(Lab02Rootfs, HostFilesAreUnreachable, 8) {
     const std::string rootfs = makeRootfs();
     const std::string hostFile = makeTempFile(randomText());
     for (const std::string& path : {hostFile, labBinary(), probeBinary()}) {
@@ -110,8 +108,7 @@ TEST_F(Lab02Rootfs, HostFilesAreUnreachable) {
 
 // The kernel's own view: /proc/PID/root of the container's PID 1 is the rootfs directory
 // (same st_dev and st_ino), and so is its working directory.
-TEST_F(Lab02Rootfs, ProcPidRootIsTheRootfs) {
-    points(8);
+GRADED_TEST_F(Lab02Rootfs, ProcPidRootIsTheRootfs, 8) {
     const std::string rootfs = makeRootfs();
     auto held = startHeld({}, rootfs);
     ASSERT_TRUE(held.started());
@@ -135,8 +132,7 @@ TEST_F(Lab02Rootfs, ProcPidRootIsTheRootfs) {
 // pivot_root and the detach left nothing of the host's root in the container's mount
 // table: no mount of the host's root filesystem at its root, and every mount is the
 // container's "/" or below its /proc, /dev or /sys.
-TEST_F(Lab02Rootfs, NoMountOfTheHostRootRemains) {
-    points(10);
+GRADED_TEST_F(Lab02Rootfs, NoMountOfTheHostRootRemains, 10) {
     const auto hostRoot = findMount(mountInfo(), "/");
     ASSERT_TRUE(hostRoot.has_value()) << "the host has no mount at /?";
     const std::string rootfs = makeRootfs();
@@ -160,8 +156,7 @@ TEST_F(Lab02Rootfs, NoMountOfTheHostRootRemains) {
 
 // The container's mounts stay in its mount namespace: the host's mount table is the
 // same before the run, while it runs, and after it.
-TEST_F(Lab02Rootfs, HostMountTableIsUnchangedBeforeDuringAndAfter) {
-    points(10);
+GRADED_TEST_F(Lab02Rootfs, HostMountTableIsUnchangedBeforeDuringAndAfter, 10) {
     auto table = [] {
         std::vector<std::string> all;
         for (const auto& m : mountInfo()) all.push_back(m.describe());
@@ -194,8 +189,7 @@ TEST_F(Lab02Rootfs, HostMountTableIsUnchangedBeforeDuringAndAfter) {
 
 // /proc is a new procfs (nosuid, nodev, noexec), /dev a new tmpfs (nosuid, and not
 // nodev: its devices must work), /sys a sysfs mounted read-only.
-TEST_F(Lab02Rootfs, ProcDevSysHaveSafeMountOptions) {
-    points(10);
+GRADED_TEST_F(Lab02Rootfs, ProcDevSysHaveSafeMountOptions, 10) {
     const auto host = mountInfo();
     const std::string rootfs = makeRootfs();
     auto held = startHeld({}, rootfs);
@@ -243,8 +237,7 @@ TEST_F(Lab02Rootfs, ProcDevSysHaveSafeMountOptions) {
 
 // /dev has null, zero, full, random, urandom and tty, character devices with the kernel's
 // numbers and mode 0666, and they work: writing to /dev/null succeeds inside.
-TEST_F(Lab02Rootfs, DeviceNodesHaveTheRightNumbers) {
-    points(10);
+GRADED_TEST_F(Lab02Rootfs, DeviceNodesHaveTheRightNumbers, 10) {
     const std::string rootfs = makeRootfs();
     auto held = startHeld({}, rootfs);
     ASSERT_TRUE(held.started());
@@ -274,8 +267,7 @@ TEST_F(Lab02Rootfs, DeviceNodesHaveTheRightNumbers) {
 
 // /dev/pts is a devpts of the container's own whose ptmx anyone may open, /dev/shm a
 // world-writable tmpfs, and the usual links point into /proc/self and pts.
-TEST_F(Lab02Rootfs, DevHasPtsShmAndTheUsualLinks) {
-    points(6);
+GRADED_TEST_F(Lab02Rootfs, DevHasPtsShmAndTheUsualLinks, 6) {
     const auto host = mountInfo();
     const std::string rootfs = makeRootfs();
     auto held = startHeld({}, rootfs);
@@ -317,8 +309,7 @@ TEST_F(Lab02Rootfs, DevHasPtsShmAndTheUsualLinks) {
 
 // Escape attempts from inside fail: the chroot trick (chroot into a subdirectory, climb
 // "..", chroot(".")) and /proc/1/root do not reach a file on the host.
-TEST_F(Lab02Rootfs, EscapeAttemptsDoNotReachTheHost) {
-    points(10);
+GRADED_TEST_F(Lab02Rootfs, EscapeAttemptsDoNotReachTheHost, 10) {
     const std::string rootfs = makeRootfs();
     const std::string hostFile = makeTempFile(randomText());
     const RunResult r = runProbe(rootfs, {"escape", hostFile});
@@ -329,15 +320,13 @@ TEST_F(Lab02Rootfs, EscapeAttemptsDoNotReachTheHost) {
 }
 
 // A --rootfs that does not exist: 125, one error line, nothing left.
-TEST_F(Lab02Rootfs, MissingRootfsIsRejectedWith125) {
-    points(4);
+GRADED_TEST_F(Lab02Rootfs, MissingRootfsIsRejectedWith125, 4) {
     const std::string missing = joinPath(makeTempDir(), "no-such-rootfs");
     expectRejected(lab({"run", "--rootfs", missing, "--", "/bin/true"}), "rootfs");
 }
 
 // A relative --rootfs (even one that exists, as ".") is refused: 125, one line, nothing left.
-TEST_F(Lab02Rootfs, RelativeRootfsIsRejectedWith125) {
-    points(4);
+GRADED_TEST_F(Lab02Rootfs, RelativeRootfsIsRejectedWith125, 4) {
     for (const std::string relative : {".", "var/tmp", "rootfs"}) {
         SCOPED_TRACE("--rootfs " + relative);
         expectRejected(lab({"run", "--rootfs", relative, "--", "/bin/true"}), "rootfs");
@@ -345,8 +334,7 @@ TEST_F(Lab02Rootfs, RelativeRootfsIsRejectedWith125) {
 }
 
 // A --rootfs that is a file, not a directory: 125, one line, nothing left.
-TEST_F(Lab02Rootfs, FileAsRootfsIsRejectedWith125) {
-    points(4);
+GRADED_TEST_F(Lab02Rootfs, FileAsRootfsIsRejectedWith125, 4) {
     const std::string file = makeTempFile("not a directory\n");
     expectRejected(lab({"run", "--rootfs", file, "--", "/bin/true"}), "rootfs");
 }
@@ -394,6 +382,31 @@ TEST_F(Lab02Rootfs, CommandMissingFromTheRootfsGives127) {
     const std::string rootfs = makeRootfs();
     const RunResult r = lab({"run", "--rootfs", rootfs, "--", probeBinary(), "pid"});
     EXPECT_EQ(r.exitCode, 127) << "expected the host's probe path not to exist in the rootfs" << r;
+}
+
+// runc's CVE-2024-21626 class: the caller left fd 3 open on the host's "/" (as
+// `bash -c 'exec 3</; exec lab02 run --rootfs R -- ...'` does). CMD must not have it, so
+// neither /proc/self/fd/3/<host file>, fchdir(3) nor chroot(/proc/self/fd/3) reaches the
+// host: a file made for the test, nor the host's /etc/shadow. No points: lab 01 grades
+// the closing of inherited descriptors.
+TEST_F(Lab02Rootfs, HostRootOpenInTheCallerIsOutOfReach) {
+    const std::string rootfs = makeRootfs();
+    const std::string hostFile = makeTempFile(randomText());
+    LaunchOptions hostRootAt3;
+    hostRootAt3.inheritedFds = {{3, "/"}};
+    const RunResult r = lab(
+        {"run", "--rootfs", rootfs, "--", kProbeInRootfs, "fd-escape", "3", hostFile}, hostRootAt3);
+    ASSERT_EQ(r.exitCode, 0) << "expected the probe to try the escapes" << r;
+    EXPECT_EQ(r.value("fd"), "closed") << "expected no fd 3 in the container" << r;
+    EXPECT_EQ(r.value("escaped"), "no")
+        << "expected the host's " << hostFile << " out of reach through fd 3" << r;
+
+    // stat, not read: a failing test must not print the host's /etc/shadow.
+    const RunResult shadow = lab(
+        {"run", "--rootfs", rootfs, "--", kProbeInRootfs, "stat", "/proc/self/fd/3/etc/shadow"},
+        hostRootAt3);
+    EXPECT_NE(shadow.exitCode, 0) << "expected the host's /etc/shadow out of reach" << shadow;
+    EXPECT_FALSE(shadow.has("type")) << "expected the host's /etc/shadow out of reach" << shadow;
 }
 
 }  // namespace

@@ -94,8 +94,7 @@ int reapSignal(pid_t pid) {
 // and copies cpuset.cpus and cpuset.mems from the parent into both new cpuset levels;
 // applyLimits() writes the v1 files; attach() writes the pid in every hierarchy; usage()
 // reads cpuacct.usage and pids.current; killAll() SIGKILLs what cgroup.procs lists.
-TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files) {
-    points(6);
+GRADED_TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files, 6) {
     v1Roots();
     // The kernel makes a new cpuset cgroup with empty cpuset.cpus and cpuset.mems.
     const std::map<std::string, std::string> emptyCpuset = {
@@ -165,8 +164,7 @@ TEST_F(Lab03FakeTree, V1CgroupWritesTheV1Files) {
 // cgroup.subtree_control (only those not enabled yet) and all four in mydocker/'s;
 // applyLimits() writes cpu.max, cpu.weight (converted), cpuset.cpus and pids.max;
 // attach() writes cgroup.procs; usage() reads cpu.stat; killAll() uses cgroup.kill.
-TEST_F(Lab03FakeTree, V2CgroupWritesTheV2Files) {
-    points(6);
+GRADED_TEST_F(Lab03FakeTree, V2CgroupWritesTheV2Files, 6) {
     // The root offers io too (not wanted) and has memory enabled already.
     kernelDir("", {{"cgroup.controllers", "cpuset cpu io memory pids\n"},
                    {"cgroup.subtree_control", "memory\n"},
@@ -232,8 +230,7 @@ TEST_F(Lab03FakeTree, V2CgroupWritesTheV2Files) {
 // A create() that fails half-way removes the directories it made. v1: the cpu and
 // cpuacct directories are made before the cpuset one fails (this fake kernel does not
 // fill the new cpuset cgroup). v2: mydocker/ is made, then reading its controllers fails.
-TEST_F(Lab03FakeTree, CreateThatFailsRemovesWhatItMade) {
-    points(3);
+GRADED_TEST_F(Lab03FakeTree, CreateThatFailsRemovesWhatItMade, 3) {
     v1Roots();
     cg::V1Cgroup v1(v1Mounts(), kPath);
     expectMissingFile([&] { v1.create(); });
@@ -252,8 +249,7 @@ TEST_F(Lab03FakeTree, CreateThatFailsRemovesWhatItMade) {
 // The mode is read from the filesystem types (it matches the harness's own reading of the
 // mount table), and the v1 hierarchies from mountinfo: co-mounted controllers share a
 // directory, `name=systemd` and cgroup2 are not controllers, the first mount wins.
-TEST_F(Lab03FakeTree, ModeAndV1MountsAreDetected) {
-    points(3);
+GRADED_TEST_F(Lab03FakeTree, ModeAndV1MountsAreDetected, 3) {
     const cg::Mode expected = cgroupMode() == CgroupMode::v2       ? cg::Mode::unified
                               : cgroupMode() == CgroupMode::hybrid ? cg::Mode::hybrid
                                                                    : cg::Mode::legacy;
@@ -281,8 +277,7 @@ TEST_F(Lab03FakeTree, ModeAndV1MountsAreDetected) {
 }
 
 // The flags' parsers and the arithmetic behind them.
-TEST_F(Lab03FakeTree, FlagsAreParsedAndConverted) {
-    points(2);
+GRADED_TEST_F(Lab03FakeTree, FlagsAreParsedAndConverted, 2) {
     EXPECT_EQ(cg::parseCpus("0.5", 2), 0.5);
     EXPECT_EQ(cg::parseCpus("2", 2), 2.0);
     EXPECT_EQ(cg::parseCpus("0.01", 1), 0.01);

@@ -29,8 +29,7 @@ using Lab04FakeTree = FakeCgroupTree;
 
 // The sizes Docker users type: digits with b, k, m or g (either case, powers of 1024),
 // or plain bytes. --memory takes those of at least 6m.
-TEST_F(Lab04FakeTree, MemorySizesAreParsed) {
-    points(10);
+GRADED_TEST_F(Lab04FakeTree, MemorySizesAreParsed, 10) {
     const std::map<std::string, std::uint64_t> sizes = {
         {"64m", 64 * kMiB},       {"64M", 64 * kMiB},        {"1g", 1024 * kMiB},
         {"1G", 1024 * kMiB},      {"1024k", kMiB},           {"100000000", 100000000},
@@ -51,8 +50,7 @@ TEST_F(Lab04FakeTree, MemorySizesAreParsed) {
 
 // Anything else is a UsageError (exit 125): not a size, negative, an unknown unit, more
 // bytes than 64 bits can count; and for --memory, zero or below the 6m minimum.
-TEST_F(Lab04FakeTree, BadMemorySizesAreRefused) {
-    points(5);
+GRADED_TEST_F(Lab04FakeTree, BadMemorySizesAreRefused, 5) {
     for (const char* bad : {"abc", "-1", "5x", "", "m", "1.5g", " 64m", "64 m", "64mb",
                             "99999999999999999999", "17179869184g"}) {
         EXPECT_THROW(mem::parseSize(bad), UsageError) << "size \"" << bad << "\"";
@@ -68,8 +66,7 @@ TEST_F(Lab04FakeTree, BadMemorySizesAreRefused) {
 // value (only where memory.memsw.* exists, else setLimit says swap is not limited); the
 // OOM kills from oom_kill of memory.oom_control, never from memory.failcnt (it also
 // counts the limit hits that reclaim solved); none on a kernel without oom_kill.
-TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
-    points(8);
+GRADED_TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills, 8) {
     const std::string leaf = std::string("memory/") + kPath;
     kernelDir(leaf, {{"cgroup.procs", ""},
                      {"memory.limit_in_bytes", ""},
@@ -108,8 +105,7 @@ TEST_F(Lab04FakeTree, V1MemoryWritesLimitAndReadsOomKills) {
 // V2Memory on a fake unified tree: memory.max and memory.swap.max 0 (only where it
 // exists, else setLimit says swap is not limited); the OOM kills from the oom_kill line
 // of memory.events.
-TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills) {
-    points(7);
+GRADED_TEST_F(Lab04FakeTree, V2MemoryWritesLimitAndReadsOomKills, 7) {
     kernelDir(kPath, {{"cgroup.controllers", "cpu memory pids\n"},
                       {"cgroup.procs", ""},
                       {"memory.max", ""},

@@ -7,7 +7,13 @@
 namespace mydocker::ns {
 
 void remountProc() {
-    todo("lab01: TODO make mounts private, then mount a new /proc");
+    // Hints:
+    // - The new mount namespace starts as a copy of the host's, with the same propagation:
+    //   on a systemd host "/" is shared, and a mount here would appear on the host too.
+    //   Make everything private first (MS_REC: every mount below "/" as well).
+    // - A procfs mounted from inside the new PID namespace shows only that namespace:
+    //   CMD is PID 1 and `ps` lists only the container's processes.
+    todo("TODO (lab 01): make mounts private, then mount a new /proc");
 }
 
 }  // namespace mydocker::ns

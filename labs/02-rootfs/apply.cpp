@@ -28,17 +28,27 @@ namespace {
 
 /// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
-    todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
+    // Hint: A field the step leaves empty is NULL for mount(2), not "": a bind has no type,
+    // making "/" private no source.
+    todo("TODO (lab 02): mount(2) the step's source on its target (type, flags, data)", step);
 }
 
 /// StepKind::pivotRoot: the mount at `step.target` becomes "/" of this mount namespace.
 void pivotRoot(const MountStep& step) {
-    todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
+    // Hint: pivot_root(".", ".") (pivot_root(2), NOTES): the new root becomes "/" and the old
+    // root is stacked on top of it, so no directory for it has to be made in (and
+    // removed from) the rootfs. glibc has no wrapper for this call.
+    todo("TODO (lab 02): chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
 }
 
 /// StepKind::detachOldRoot: the host's root, left stacked on "/" by pivotRoot, goes away.
 void detachOldRoot(const MountStep& step) {
-    todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
+    // Hints:
+    // - "." is the top of the stack on "/": the old root. It has the host's /proc, /sys,
+    //   /dev... mounted below it, which a plain umount refuses (EBUSY); MNT_DETACH takes
+    //   the whole tree out of this namespace at once.
+    // - Our working directory may still be in the detached tree: start from the new "/".
+    todo("TODO (lab 02): umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
 }
 
 /// StepKind::makeDir: a mount point, unless it exists.
@@ -52,7 +62,11 @@ void makeDir(const MountStep& step) {
 
 /// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
-    todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    // Hints:
+    // - mknod(2) takes the file type (S_IFCHR) in its mode, and the device's major and
+    //   minor numbers as one dev_t (makedev(3)).
+    // - mknod(2) applies the umask (usually 022): 0666 would become 0644. Set it exactly.
+    todo("TODO (lab 02): mknod(2) the character device, then chmod(2) it to the step's mode", step);
 }
 
 /// StepKind::symlink: `step.target` pointing to `step.source`.

@@ -54,7 +54,18 @@ constexpr PseudoFilesystem kPseudoFilesystems[] = {
 }  // namespace
 
 void validateRootfs(const std::string& dir) {
-    todo("lab02: TODO check --rootfs (an absolute path to a directory of its own)", dir);
+    // Hints:
+    // - A relative path would depend on where the runtime happens to be started.
+    // - Open it once (O_PATH: nothing is read) and check what it resolved to.
+    // - The host's own root, /etc or /usr would get the container's mount points made in
+    //   the host's files, and give the container the host's programs: refuse them. Tell
+    //   them by device and inode, not by name: "/etc/." or a symlink to /etc is /etc too.
+    // - /proc, /sys, a cgroup hierarchy: the kernel makes them up, nothing can be created
+    //   there (mkdir fails with a message that does not say why). As given, too: a magic
+    //   link such as /proc/self/cwd resolves here to a directory it will not name later.
+    // - Nor a directory on a pseudo-filesystem mounted elsewhere (fstatfs(2) f_type), nor
+    //   on the host's /dev (devtmpfs reports tmpfs's magic number: its device tells it).
+    todo("TODO (lab 02): check --rootfs (an absolute path to a directory of its own)", dir);
 }
 
 }  // namespace mydocker::rootfs

@@ -101,7 +101,15 @@ void killProcs(const std::string& dir) {
 }
 
 void removeCgroupDir(const std::string& dir, int timeoutMillis) {
-    todo("lab03: TODO rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
+    // Hints:
+    // - A cgroup directory is removed with rmdir(2) although it lists files: they are
+    //   the kernel's, not real ones (rm -r would fail on them).
+    // - EBUSY: processes are still in it. After CMD (PID 1) exits the kernel kills the
+    //   rest of its PID namespace, but their exits may not have finished yet.
+    // - Retry until timeoutMillis have passed, then fail with an error that says how
+    //   many processes are still in it.
+    // - A short pause lets the kernel finish the exits of the processes just killed.
+    todo("TODO (lab 03): rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
 }
 
 std::unique_ptr<Cgroup> cgroupFor(Mode mode, const std::string& id, const std::string& root,

@@ -23,7 +23,14 @@ bool isV1Controller(std::string_view name) {
 }  // namespace
 
 ControllerMounts parseV1Mounts(std::string_view mountinfo) {
-    todo("lab03: TODO find each v1 controller's mount point in mountinfo", mountinfo);
+    // Hints:
+    // - A mountinfo line (proc(5)):
+    //     36 35 0:30 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
+    //     id parent dev root MOUNTPOINT options [optional...] - FSTYPE source SUPEROPTIONS
+    //   The optional fields vary in number: split at the " - " separator first.
+    // - The controllers of a v1 hierarchy are its super options: "rw,cpu,cpuacct".
+    // - mountinfo escapes a space in a path as \040 (octal): undo that.
+    todo("TODO (lab 03): find each v1 controller's mount point in mountinfo", mountinfo);
 }
 
 ControllerMounts hostV1Mounts() { return parseV1Mounts(readFile("/proc/self/mountinfo")); }
@@ -58,27 +65,48 @@ std::string V1Cgroup::directory(std::string_view controller) const {
 }
 
 void V1Cgroup::create() {
-    todo("lab03: TODO create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
+    // Hints:
+    // - Without a single hierarchy the container would run unconfined: say so instead.
+    // - A failure half-way (the third hierarchy, say) removes what this call made, in
+    //   reverse order: a failed create() leaves nothing behind.
+    // - One level at a time: mydocker/, then mydocker/<id>.
+    // - A new cpuset cgroup has an empty cpuset.cpus and cpuset.mems, and no task
+    //   can join it (ENOSPC) until both are set: copy its parent's.
+    todo("TODO (lab 03): create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
 }
 
 void V1Cgroup::applyLimits(const ResourceLimits& limits) {
-    todo("lab03: TODO write the v1 cpu, cpuset and pids limits", limits);
+    // Hints:
+    // - --cpus is CFS bandwidth: at most `quota` us of CPU time every `period` us, summed over
+    //   all CPUs. 0.5 CPU = 50 ms per 100 ms. Period first: the quota is read against it.
+    // - --cpu-shares is a relative weight: it matters only when CPUs are contended.
+    // - cpuset.mems was set in create(): it is needed before any task joins.
+    // - pids.max counts tasks (threads too): fork(2) and clone(2) fail with EAGAIN past it.
+    todo("TODO (lab 03): write the v1 cpu, cpuset and pids limits", limits);
 }
 
 void V1Cgroup::attach(pid_t pid) {
-    todo("lab03: TODO write the pid to cgroup.procs in every hierarchy", pid);
+    // Hint: Each hierarchy is independent in v1: the process must join the cgroup in each one.
+    // cgroup.procs moves the whole process (all its threads); `tasks` would move one thread.
+    todo("TODO (lab 03): write the pid to cgroup.procs in every hierarchy", pid);
 }
 
 Usage V1Cgroup::usage() const {
-    todo("lab03: TODO read cpuacct.usage and pids.current");
+    // Hint: v1 keeps CPU time in its own controller, cpuacct, in nanoseconds.
+    todo("TODO (lab 03): read cpuacct.usage and pids.current");
 }
 
 void V1Cgroup::killAll() {
-    todo("lab03: TODO SIGKILL every pid of cgroup.procs");
+    // Hint: v1 has no cgroup.kill: signal each process listed. A process may be in only some
+    // hierarchies (an attach that failed half-way): look in each.
+    todo("TODO (lab 03): SIGKILL every pid of cgroup.procs");
 }
 
 void V1Cgroup::destroy() {
-    todo("lab03: TODO remove the cgroup directory from every hierarchy");
+    // Hints:
+    // - A cgroup with processes in it cannot be removed (EBUSY): kill what is left first.
+    // - mydocker/ goes too when this was its last container: nothing is left behind.
+    todo("TODO (lab 03): remove the cgroup directory from every hierarchy");
 }
 
 }  // namespace mydocker::cgroups

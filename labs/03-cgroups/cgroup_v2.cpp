@@ -43,27 +43,50 @@ std::string V2Cgroup::directory(std::string_view controller) const {
 }
 
 void V2Cgroup::create() {
-    todo("lab03: TODO create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
+    // Hints:
+    // - A failure half-way removes what this call made, in reverse order: a failed
+    //   create() leaves nothing behind.
+    // - Top-down: a controller reaches mydocker/<id> only if the root enabled it for
+    //   mydocker/ and mydocker/ enabled it for its children. The "no internal processes"
+    //   rule forbids processes in a cgroup that enables controllers for its children:
+    //   mydocker/ stays empty, only the leaves hold processes (the root is exempt).
+    // - One write of "+cpu +pids ..." to the parent's cgroup.subtree_control, naming
+    //   only controllers it has (its cgroup.controllers): one it lacks fails the whole
+    //   write (ENOENT), one already enabled is not asked for again.
+    todo("TODO (lab 03): create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
 }
 
 void V2Cgroup::applyLimits(const ResourceLimits& limits) {
-    todo("lab03: TODO write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
+    // Hints:
+    // - v2 puts quota and period in one file: "50000 100000" is half a CPU.
+    // - v2 has weights 1..10000 (default 100) where v1 had shares 2..262144 (1024).
+    // - Unlike v1, an empty cpuset.cpus or cpuset.mems means "the parent's": only the
+    //   CPUs asked for need writing.
+    todo("TODO (lab 03): write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
 }
 
 void V2Cgroup::attach(pid_t pid) {
-    todo("lab03: TODO write the pid to the cgroup's cgroup.procs", pid);
+    // Hint: v2 has one hierarchy: one write moves the process (all its threads) under every
+    // controller at once.
+    todo("TODO (lab 03): write the pid to the cgroup's cgroup.procs", pid);
 }
 
 Usage V2Cgroup::usage() const {
-    todo("lab03: TODO read usage_usec of cpu.stat and pids.current");
+    // Hint: cpu.stat is a core file in v2: it has usage_usec even without the cpu controller.
+    todo("TODO (lab 03): read usage_usec of cpu.stat and pids.current");
 }
 
 void V2Cgroup::killAll() {
-    todo("lab03: TODO kill every process: cgroup.kill, or each pid of cgroup.procs");
+    // Hint: cgroup.kill (Linux 5.14+): one write kills the whole cgroup at once, so nothing can
+    // fork away meanwhile. Older kernels lack the file: signal each process listed.
+    todo("TODO (lab 03): kill every process: cgroup.kill, or each pid of cgroup.procs");
 }
 
 void V2Cgroup::destroy() {
-    todo("lab03: TODO remove the v2 cgroup directory, and mydocker/ if unused");
+    // Hints:
+    // - A cgroup with processes in it cannot be removed (EBUSY): kill what is left first.
+    // - mydocker/ goes too when this was its last container: nothing is left behind.
+    todo("TODO (lab 03): remove the v2 cgroup directory, and mydocker/ if unused");
 }
 
 }  // namespace mydocker::cgroups

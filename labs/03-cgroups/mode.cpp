@@ -20,7 +20,14 @@ std::string_view modeName(Mode mode) {
 }
 
 Mode detectMode(const std::string& root) {
-    todo("lab03: TODO detect the cgroup mode with statfs(2) of the root and root/unified", root);
+    // Hints:
+    // - statfs(2) tells a path's filesystem by its f_type, a magic number of
+    //   <linux/magic.h>: CGROUP2_SUPER_MAGIC, TMPFS_MAGIC.
+    // - v2 only: the root itself is the one cgroup2 hierarchy.
+    // - Otherwise the root is a tmpfs holding one mount per v1 hierarchy, and maybe a
+    //   cgroup2 mount at unified/ (systemd's hybrid layout). Path names alone would lie:
+    //   a plain directory called "unified" is not a cgroup2 hierarchy.
+    todo("TODO (lab 03): detect the cgroup mode with statfs(2) of the root and root/unified", root);
 }
 
 Mode hostMode() {

@@ -7,11 +7,21 @@
 namespace mydocker::memory {
 
 bool V1Memory::setLimit(std::uint64_t bytes) {
-    todo("lab04: TODO write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
+    // Hint: memsw limits RAM + swap together. At the same value as the RAM limit, swap cannot
+    // add anything: the OOM killer acts at the limit. Order matters: the kernel refuses
+    // (EINVAL) a memsw limit below the RAM limit, so RAM goes first. The file exists only
+    // with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1): without it, say so.
+    todo("TODO (lab 04): write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
 }
 
 std::uint64_t V1Memory::oomKills() const {
-    todo("lab04: TODO read the oom_kill count of memory.oom_control");
+    // Hints:
+    // - memory.oom_control: "oom_kill_disable 0", "under_oom 0" and, since Linux 4.13,
+    //   "oom_kill N": the processes of this cgroup the OOM killer has killed.
+    // - Before 4.13 the kernel counts no kills: report none rather than guess. (Not from
+    //   memory.failcnt: it counts every time usage hit the limit, and reclaiming page
+    //   cache hits it all the time without anything being killed.)
+    todo("TODO (lab 04): read the oom_kill count of memory.oom_control");
 }
 
 std::uint64_t V1Memory::usageBytes() const {

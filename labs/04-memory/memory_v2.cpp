@@ -7,11 +7,18 @@
 namespace mydocker::memory {
 
 bool V2Memory::setLimit(std::uint64_t bytes) {
-    todo("lab04: TODO write memory.max and memory.swap.max", bytes);
+    // Hints:
+    // - memory.max is the hard limit: past it (and after reclaim) the OOM killer acts.
+    //   (memory.high would only throttle: a soft limit.)
+    // - v2 limits swap on its own, not RAM + swap as v1 did: 0 means no swap at all.
+    //   The file exists only with swap accounting: without it, say so.
+    todo("TODO (lab 04): write memory.max and memory.swap.max", bytes);
 }
 
 std::uint64_t V2Memory::oomKills() const {
-    todo("lab04: TODO read the oom_kill count of memory.events");
+    // Hint: memory.events counts events of this cgroup and its descendants: "oom" (the limit
+    // was reached and reclaim failed) and "oom_kill" (a process was killed for it).
+    todo("TODO (lab 04): read the oom_kill count of memory.events");
 }
 
 std::uint64_t V2Memory::usageBytes() const {

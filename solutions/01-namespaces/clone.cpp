@@ -52,15 +52,19 @@ int childEntry(void* raw) {
 // END SOLUTION
 
 int containerCloneFlags() {
-    // BEGIN SOLUTION: todo("lab01: TODO choose the clone(2) namespace flags");
-    // UTS: own hostname. PID: CMD is PID 1 and sees only its descendants.
-    // NS: mounts (a fresh /proc) stay inside. IPC: own SysV IPC and POSIX queues.
+    // BEGIN SOLUTION: todo("TODO (lab 01): choose the clone(2) namespace flags");
+    // One CLONE_NEW* flag per namespace, each isolating one thing: the hostname (UTS), the
+    // process numbers (PID: CMD is PID 1 and sees only its descendants), the mounts (NS:
+    // a fresh /proc stays inside), SysV IPC and POSIX message queues (IPC).
     return CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
     // END SOLUTION
 }
 
 Child spawnChild(int flags, const std::function<int()>& body) {
-    // BEGIN SOLUTION: todo("lab01: TODO clone(2) the child, held on a sync pipe", flags, body);
+    // BEGIN SOLUTION: todo("TODO (lab 01): clone(2) the child, held on a sync pipe", flags, body);
+    // The child runs `body` only once the parent has written a byte to the pipe (the
+    // parent has work to do first: its cgroup, lab 03), and nothing if it reads EOF. It
+    // sets PR_SET_PDEATHSIG (prctl(2)) before it blocks on the pipe, to die with the runtime.
     Pipe sync = makePipe();
     ChildArgs args{&body, sync.read.get(), sync.write.get()};
 
@@ -82,7 +86,7 @@ Child spawnChild(int flags, const std::function<int()>& body) {
 }
 
 void release(Child& child) {
-    // BEGIN SOLUTION: todo("lab01: TODO release the child through the sync pipe", child);
+    // BEGIN SOLUTION: todo("TODO (lab 01): release the child through the sync pipe", child);
     const char go = 1;
     if (::write(child.syncWrite.get(), &go, 1) != 1) {
         throw SysError("write", "sync pipe of pid " + std::to_string(child.pid));

@@ -38,11 +38,11 @@ std::string pathOf(const std::vector<std::string>& env) {
 // END SOLUTION
 
 void execCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-    // BEGIN SOLUTION: todo("lab01: TODO execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
+    // BEGIN SOLUTION: todo("TODO (lab 01): execvpe(3) the command, 127 if not found, 126 if not executable", argv, env);
     // Every descriptor the runtime opens is close-on-exec, but the runtime's own caller
     // may have left some open without it (`exec 3</` in a shell): CMD would inherit
     // them, and an fd on the host's "/" is a way out of any root (runc's CVE-2024-21626).
-    // Mark all but stdin, stdout and stderr close-on-exec: the exec below closes them.
+    // Mark all but stdin, stdout and stderr close-on-exec (close_range(2)): exec closes them.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw SysError("close_range", "3..");
     auto args = toArgv(argv);
     auto envp = toArgv(env);
@@ -51,7 +51,8 @@ void execCommand(const std::vector<std::string>& argv, const std::vector<std::st
     ::setenv("PATH", path.c_str(), 1);
     ::execvpe(args[0], args.data(), envp.data());
 
-    // Only reached when exec failed.
+    // execvpe(3) returns only when it failed, errno saying why: not found (ENOENT,
+    // ENOTDIR) is docker run's 127, anything else (EACCES, ENOEXEC...) is 126.
     const int err = errno;
     const int code = (err == ENOENT || err == ENOTDIR) ? kCommandNotFound : kCommandNotExecutable;
     const std::string why = code == kCommandNotFound ? "executable file not found" : std::strerror(err);

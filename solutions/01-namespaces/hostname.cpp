@@ -20,7 +20,10 @@ bool isLabelCharacter(char c) {
 // END SOLUTION
 
 void validateHostname(std::string_view name) {
-    // BEGIN SOLUTION: todo("lab01: TODO check the hostname (length, characters)", name);
+    // BEGIN SOLUTION: todo("TODO (lab 01): check the hostname (length, characters)", name);
+    // Checked in the parent, before anything is created: bad input is one UsageError
+    // (exit 125), and the value goes through quoted(), so that a newline typed in it
+    // cannot make the error two lines.
     if (name.empty() || name.size() > kMaxHostnameLength) {
         throw UsageError(fmt::format("invalid hostname {} (must be 1 to {} characters, is {})",
                                      quoted(name), kMaxHostnameLength, name.size()));
@@ -32,7 +35,8 @@ void validateHostname(std::string_view name) {
                             quoted(name)));
         }
     }
-    // RFC 1123: a label neither starts nor ends with a hyphen.
+    // RFC 1123: a label neither starts nor ends with a hyphen, and a name made of labels
+    // neither starts nor ends with the dot between them.
     const char first = name.front();
     const char last = name.back();
     if (first == '-' || first == '.' || last == '-' || last == '.') {
@@ -43,7 +47,7 @@ void validateHostname(std::string_view name) {
 }
 
 void setHostname(std::string_view name) {
-    // BEGIN SOLUTION: todo("lab01: TODO set the hostname with sethostname(2)", name);
+    // BEGIN SOLUTION: todo("TODO (lab 01): set the hostname with sethostname(2)", name);
     // Only this UTS namespace sees the change: the host keeps its name.
     const std::string copy(name);
     if (::sethostname(copy.c_str(), copy.size()) != 0) throw SysError("sethostname", copy);

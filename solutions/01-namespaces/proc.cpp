@@ -7,7 +7,7 @@
 namespace mydocker::ns {
 
 void remountProc() {
-    // BEGIN SOLUTION: todo("lab01: TODO make mounts private, then mount a new /proc");
+    // BEGIN SOLUTION: todo("TODO (lab 01): make mounts private, then mount a new /proc");
     // The new mount namespace starts as a copy of the host's, with the same propagation:
     // on a systemd host "/" is shared, and a mount here would appear on the host too.
     // Make everything private first (MS_REC: every mount below "/" as well).

@@ -33,7 +33,9 @@ const char* orNull(const std::string& text) { return text.empty() ? nullptr : te
 
 /// StepKind::mount: one mount(2) with the step's fields (an empty string is NULL).
 void mountStep(const MountStep& step) {
-    // BEGIN SOLUTION: todo("lab02: TODO mount(2) the step's source on its target (type, flags, data)", step);
+    // BEGIN SOLUTION: todo("TODO (lab 02): mount(2) the step's source on its target (type, flags, data)", step);
+    // A field the step leaves empty is NULL for mount(2), not "": a bind has no type,
+    // making "/" private no source.
     if (::mount(orNull(step.source), step.target.c_str(), orNull(step.fstype), step.flags,
                 orNull(step.data)) != 0) {
         throw SysError("mount", step.target);
@@ -43,7 +45,7 @@ void mountStep(const MountStep& step) {
 
 /// StepKind::pivotRoot: the mount at `step.target` becomes "/" of this mount namespace.
 void pivotRoot(const MountStep& step) {
-    // BEGIN SOLUTION: todo("lab02: TODO chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
+    // BEGIN SOLUTION: todo("TODO (lab 02): chdir(2) into the new root, then pivot_root(\".\", \".\")", step);
     if (::chdir(step.target.c_str()) != 0) throw SysError("chdir", step.target);
     // pivot_root(".", ".") (pivot_root(2), NOTES): the new root becomes "/" and the old
     // root is stacked on top of it, so no directory for it has to be made in (and
@@ -54,7 +56,7 @@ void pivotRoot(const MountStep& step) {
 
 /// StepKind::detachOldRoot: the host's root, left stacked on "/" by pivotRoot, goes away.
 void detachOldRoot(const MountStep& step) {
-    // BEGIN SOLUTION: todo("lab02: TODO umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
+    // BEGIN SOLUTION: todo("TODO (lab 02): umount2(2) the old root with MNT_DETACH, then chdir(2) to /", step);
     // "." is the top of the stack on "/": the old root. It has the host's /proc, /sys,
     // /dev... mounted below it, which a plain umount refuses (EBUSY); MNT_DETACH takes
     // the whole tree out of this namespace at once.
@@ -75,7 +77,9 @@ void makeDir(const MountStep& step) {
 
 /// StepKind::makeNode: a character device with exactly the step's mode.
 void makeNode(const MountStep& step) {
-    // BEGIN SOLUTION: todo("lab02: TODO mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    // BEGIN SOLUTION: todo("TODO (lab 02): mknod(2) the character device, then chmod(2) it to the step's mode", step);
+    // mknod(2) takes the file type (S_IFCHR) in its mode, and the device's major and
+    // minor numbers as one dev_t (makedev(3)).
     if (::mknod(step.target.c_str(), S_IFCHR | step.mode, makedev(step.major, step.minor)) != 0) {
         throw SysError("mknod", step.target);
     }

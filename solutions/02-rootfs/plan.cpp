@@ -17,16 +17,18 @@
 namespace mydocker::rootfs {
 namespace {
 
-// BEGIN SOLUTION
+// The data of the plan: numbers fixed by the kernel and by convention, not the lesson.
+// [[maybe_unused]]: the skeleton keeps them before it has the code that reads them.
+
 /// Both tmpfs mounts hold little: /dev only nodes and links, /dev/shm POSIX shared
 /// memory. 64 MiB each, as docker gives them.
-constexpr const char* kDevTmpfsOptions = "mode=755,size=65536k";
-constexpr const char* kShmTmpfsOptions = "mode=1777,size=65536k";
+[[maybe_unused]] constexpr const char* kDevTmpfsOptions = "mode=755,size=65536k";
+[[maybe_unused]] constexpr const char* kShmTmpfsOptions = "mode=1777,size=65536k";
 
 /// newinstance: a devpts of the container's own, so its ptys are not the host's.
 /// ptmxmode=0666: /dev/pts/ptmx (where /dev/ptmx points) is mode 000 by default,
 /// and nobody could open a new pty.
-constexpr const char* kDevptsOptions = "newinstance,ptmxmode=0666,mode=0620";
+[[maybe_unused]] constexpr const char* kDevptsOptions = "newinstance,ptmxmode=0666,mode=0620";
 
 /// A device node every program expects in /dev. The numbers are fixed by the kernel
 /// (Documentation/admin-guide/devices.txt): memory devices are major 1, /dev/tty is 5:0.
@@ -35,12 +37,12 @@ struct DeviceNode {
     unsigned major;
     unsigned minor;
 };
-constexpr DeviceNode kDeviceNodes[] = {
+[[maybe_unused]] constexpr DeviceNode kDeviceNodes[] = {
     {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 /// Everyone reads and writes these devices, as on any Linux system.
-constexpr mode_t kDeviceMode = 0666;
+[[maybe_unused]] constexpr mode_t kDeviceMode = 0666;
 
 /// The links programs expect in /dev. They point into /proc/self, resolved by
 /// whichever process opens them, so each sees its own descriptors.
@@ -49,7 +51,7 @@ struct DevLink {
     const char* pointsTo;
     const char* path;
 };
-constexpr DevLink kDevLinks[] = {
+[[maybe_unused]] constexpr DevLink kDevLinks[] = {
     {"/proc/self/fd", "/dev/fd"},
     {"/proc/self/fd/0", "/dev/stdin"},
     {"/proc/self/fd/1", "/dev/stdout"},
@@ -59,14 +61,13 @@ constexpr DevLink kDevLinks[] = {
 };
 
 /// Mount points are made with the usual modes, in case the rootfs lacks them.
-constexpr mode_t kProcDirMode = 0555;
-constexpr mode_t kSysDirMode = 0555;
-constexpr mode_t kDevDirMode = 0755;
-// END SOLUTION
+[[maybe_unused]] constexpr mode_t kProcDirMode = 0555;
+[[maybe_unused]] constexpr mode_t kSysDirMode = 0555;
+[[maybe_unused]] constexpr mode_t kDevDirMode = 0755;
 
 /// Step 1: stop mount events from propagating between the container and the host.
 std::vector<MountStep> planMakePrivate() {
-    // BEGIN SOLUTION: todo("lab02: TODO make / recursively private (the first step)");
+    // BEGIN SOLUTION: todo("TODO (lab 02): make / recursively private (the first step)");
     // The new mount namespace starts as a copy of the host's, propagation included:
     // on a systemd host "/" is shared, so every mount made below would also appear on
     // the host, and pivot_root(2) refuses to move a shared mount (EINVAL).
@@ -77,7 +78,7 @@ std::vector<MountStep> planMakePrivate() {
 
 /// Step 2: turn the rootfs directory into a mount point.
 std::vector<MountStep> planBindRootfs(const std::string& rootfs) {
-    // BEGIN SOLUTION: todo("lab02: TODO bind-mount the rootfs onto itself", rootfs);
+    // BEGIN SOLUTION: todo("TODO (lab 02): bind-mount the rootfs onto itself", rootfs);
     // pivot_root(2) only moves mount points, and the rootfs is usually a plain
     // directory. Binding it onto itself makes it one; MS_REC brings along anything
     // already mounted below it.
@@ -87,7 +88,7 @@ std::vector<MountStep> planBindRootfs(const std::string& rootfs) {
 
 /// Step 3: make the rootfs "/" and let go of the host's root.
 std::vector<MountStep> planPivotRoot(const std::string& rootfs) {
-    // BEGIN SOLUTION: todo("lab02: TODO pivot_root(2) into the rootfs, then detach the old root", rootfs);
+    // BEGIN SOLUTION: todo("TODO (lab 02): pivot_root(2) into the rootfs, then detach the old root", rootfs);
     // Unlike chroot(2), pivot_root(2) changes the root of the whole mount namespace:
     // once the old root is detached, no path, "..", or fd trick can climb back to it.
     return {MountStep::pivotRoot(rootfs), MountStep::detachOldRoot()};
@@ -96,7 +97,7 @@ std::vector<MountStep> planPivotRoot(const std::string& rootfs) {
 
 /// Step 4: a /proc that shows the container's PID namespace.
 std::vector<MountStep> planProc() {
-    // BEGIN SOLUTION: todo("lab02: TODO mount a new /proc (nosuid, nodev, noexec)");
+    // BEGIN SOLUTION: todo("TODO (lab 02): mount a new /proc (nosuid, nodev, noexec)");
     // Mounted from inside the new PID namespace, procfs lists only its processes.
     // Nothing in /proc is a program or a device: forbid both.
     return {
@@ -108,11 +109,12 @@ std::vector<MountStep> planProc() {
 
 /// Step 5: a /dev with only the devices a container needs.
 std::vector<MountStep> planDev() {
-    // BEGIN SOLUTION: todo("lab02: TODO a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
+    // BEGIN SOLUTION: todo("TODO (lab 02): a tmpfs /dev with null, zero, full, random, urandom, tty, pts, shm and the links");
+    // The device numbers, modes, links and mount options are the tables above.
     std::vector<MountStep> steps = {
         MountStep::makeDir("/dev", kDevDirMode),
         // A fresh tmpfs, never the host's /dev (every disk would be there). Not nodev:
-        // the nodes below must work. strictatime, as docker: some tools watch atimes.
+        // the nodes made in it must work. strictatime, as docker: some tools watch atimes.
         MountStep::mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, kDevTmpfsOptions),
     };
     // mknod(2) rather than bind-mounting the host's nodes: real root may create
@@ -121,6 +123,8 @@ std::vector<MountStep> planDev() {
     for (const DeviceNode& node : kDeviceNodes) {
         steps.push_back(MountStep::makeNode(node.path, node.major, node.minor, kDeviceMode));
     }
+    // /dev/pts and /dev/shm are filesystems of their own, mounted on directories of the
+    // new tmpfs; the links come last (/dev/ptmx points into the devpts).
     steps.push_back(MountStep::makeDir("/dev/pts", kDevDirMode));
     steps.push_back(
         MountStep::mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, kDevptsOptions));
@@ -136,7 +140,7 @@ std::vector<MountStep> planDev() {
 
 /// Step 6: /sys, read-only.
 std::vector<MountStep> planSys() {
-    // BEGIN SOLUTION: todo("lab02: TODO mount /sys read-only");
+    // BEGIN SOLUTION: todo("TODO (lab 02): mount /sys read-only");
     // sysfs is the host's devices and kernel knobs: the container may look, but
     // must not change them. A new sysfs mount takes MS_RDONLY directly.
     return {

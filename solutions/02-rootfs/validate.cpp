@@ -112,7 +112,7 @@ bool isOnHostDev(const struct stat& dir) {
 }  // namespace
 
 void validateRootfs(const std::string& dir) {
-    // BEGIN SOLUTION: todo("lab02: TODO check --rootfs (an absolute path to a directory of its own)", dir);
+    // BEGIN SOLUTION: todo("TODO (lab 02): check --rootfs (an absolute path to a directory of its own)", dir);
     const auto invalid = [&](std::string_view why) {
         return UsageError(fmt::format("invalid --rootfs {} ({})", quoted(dir), why));
     };
@@ -131,7 +131,8 @@ void validateRootfs(const std::string& dir) {
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", dir);
 
     // The host's own root, /etc or /usr would get the container's mount points made in
-    // the host's files, and give the container the host's programs: refuse them.
+    // the host's files, and give the container the host's programs: refuse them. Tell
+    // them by device and inode, not by name: "/etc/." or a symlink to /etc is /etc too.
     if (const char* system = hostSystemDirectory(st)) {
         if (std::string_view(system) == "/") throw invalid("is the host's root directory");
         throw invalid(fmt::format("is the host's own {} directory, not a root filesystem", system));
@@ -144,6 +145,8 @@ void validateRootfs(const std::string& dir) {
     if (tree != nullptr) {
         throw invalid(fmt::format("is inside the host's {}, not a root filesystem", tree));
     }
+    // Nor a directory on a pseudo-filesystem mounted elsewhere (fstatfs(2) f_type), nor
+    // on the host's /dev (devtmpfs reports tmpfs's magic number: its device tells it).
     struct statfs fs {};
     if (::fstatfs(fd.get(), &fs) != 0) throw SysError("fstatfs", dir);
     if (const char* name = pseudoFilesystemName(fs.f_type)) {

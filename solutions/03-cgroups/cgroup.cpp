@@ -101,10 +101,8 @@ void killProcs(const std::string& dir) {
 }
 
 void removeCgroupDir(const std::string& dir, int timeoutMillis) {
-    // BEGIN SOLUTION: todo("lab03: TODO rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
+    // BEGIN SOLUTION: todo("TODO (lab 03): rmdir the cgroup, killing what is left while it is EBUSY", dir, timeoutMillis);
     using Clock = std::chrono::steady_clock;
-    // How long to let the kernel finish the exits of killed processes between tries.
-    constexpr auto kRetryPause = std::chrono::milliseconds(10);
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMillis);
     for (;;) {
         // A cgroup directory is removed with rmdir(2) although it lists files: they are
@@ -113,11 +111,15 @@ void removeCgroupDir(const std::string& dir, int timeoutMillis) {
         // EBUSY: processes are still in it. After CMD (PID 1) exits the kernel kills the
         // rest of its PID namespace, but their exits may not have finished yet.
         if (errno != EBUSY) throw SysError("rmdir", dir);
+        // Retry until timeoutMillis have passed, then fail with an error that says how
+        // many processes are still in it.
         if (Clock::now() >= deadline) {
             throw Error(fmt::format("rmdir({}): still busy after {} ms ({} processes in it)",
                                     dir, timeoutMillis, readProcs(dir).size()));
         }
         killProcs(dir);
+        // A short pause lets the kernel finish the exits of the processes just killed.
+        constexpr auto kRetryPause = std::chrono::milliseconds(10);
         std::this_thread::sleep_for(kRetryPause);
     }
     // END SOLUTION

@@ -46,7 +46,7 @@ std::string unescapeMountPath(std::string_view escaped) {
 // END SOLUTION
 
 ControllerMounts parseV1Mounts(std::string_view mountinfo) {
-    // BEGIN SOLUTION: todo("lab03: TODO find each v1 controller's mount point in mountinfo", mountinfo);
+    // BEGIN SOLUTION: todo("TODO (lab 03): find each v1 controller's mount point in mountinfo", mountinfo);
     // A mountinfo line (proc(5)):
     //   36 35 0:30 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
     //   id parent dev root MOUNTPOINT options [optional...] - FSTYPE source SUPEROPTIONS
@@ -61,6 +61,7 @@ ControllerMounts parseV1Mounts(std::string_view mountinfo) {
         if (before.size() <= kMountPointField || after.size() < 3 || after[0] != "cgroup") continue;
         // The controllers of a v1 hierarchy are its super options: "rw,cpu,cpuacct".
         for (const std::string& option : splitList(after[2], ',')) {
+            // mountinfo escapes a space in a path as \040 (octal): undo that.
             if (isV1Controller(option)) {
                 mounts.emplace(option, unescapeMountPath(before[kMountPointField]));
             }
@@ -122,10 +123,12 @@ void inheritCpuset(const std::string& parent, const std::string& dir) {
 // END SOLUTION
 
 void V1Cgroup::create() {
-    // BEGIN SOLUTION: todo("lab03: TODO create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
+    // BEGIN SOLUTION: todo("TODO (lab 03): create the cgroup directory in each v1 hierarchy (cpuset: copy cpus and mems first)");
     // Without a single hierarchy the container would run unconfined: say so instead.
     if (mounts_.empty()) throw Error("no cgroup v1 controller is mounted (see /proc/self/mountinfo)");
-    std::vector<std::string> made;  // what this call made, removed again if it fails
+    // A failure half-way (the third hierarchy, say) removes what this call made, in
+    // reverse order: a failed create() leaves nothing behind.
+    std::vector<std::string> made;
     ScopeGuard removeMade([&] {
         for (auto it = made.rbegin(); it != made.rend(); ++it) removeIfUnused(*it);
     });
@@ -138,6 +141,8 @@ void V1Cgroup::create() {
             const std::string parent = dir;
             dir = joinPath(dir, level);
             if (makeCgroupDir(dir)) made.push_back(dir);
+            // A new cpuset cgroup has an empty cpuset.cpus and cpuset.mems, and no task
+            // can join it (ENOSPC) until both are set: copy its parent's.
             if (isCpuset) inheritCpuset(parent, dir);
         }
     }
@@ -146,15 +151,15 @@ void V1Cgroup::create() {
 }
 
 void V1Cgroup::applyLimits(const ResourceLimits& limits) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the v1 cpu, cpuset and pids limits", limits);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the v1 cpu, cpuset and pids limits", limits);
     if (limits.cpus) {
-        // CFS bandwidth: at most `quota` us of CPU time every `period` us, summed over
+        // --cpus is CFS bandwidth: at most `quota` us of CPU time every `period` us, summed over
         // all CPUs. 0.5 CPU = 50 ms per 100 ms. Period first: the quota is read against it.
         write("cpu", "cpu.cfs_period_us", std::to_string(kCfsPeriodMicros));
         write("cpu", "cpu.cfs_quota_us", std::to_string(cfsQuotaMicros(*limits.cpus)));
     }
     if (limits.cpuShares) {
-        // A relative weight: it matters only when CPUs are contended.
+        // --cpu-shares is a relative weight: it matters only when CPUs are contended.
         write("cpu", "cpu.shares", std::to_string(*limits.cpuShares));
     }
     if (limits.cpusetCpus) {
@@ -162,14 +167,14 @@ void V1Cgroup::applyLimits(const ResourceLimits& limits) {
         write("cpuset", "cpuset.cpus", *limits.cpusetCpus);
     }
     if (limits.pidsLimit) {
-        // Counts tasks (threads too): fork(2) and clone(2) fail with EAGAIN beyond it.
+        // pids.max counts tasks (threads too): fork(2) and clone(2) fail with EAGAIN past it.
         write("pids", "pids.max", std::to_string(*limits.pidsLimit));
     }
     // END SOLUTION
 }
 
 void V1Cgroup::attach(pid_t pid) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the pid to cgroup.procs in every hierarchy", pid);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the pid to cgroup.procs in every hierarchy", pid);
     // Each hierarchy is independent in v1: the process must join the cgroup in each one.
     // cgroup.procs moves the whole process (all its threads); `tasks` would move one thread.
     for (const std::string& hierarchy : hierarchies()) {
@@ -179,7 +184,7 @@ void V1Cgroup::attach(pid_t pid) {
 }
 
 Usage V1Cgroup::usage() const {
-    // BEGIN SOLUTION: todo("lab03: TODO read cpuacct.usage and pids.current");
+    // BEGIN SOLUTION: todo("TODO (lab 03): read cpuacct.usage and pids.current");
     Usage usage;
     // v1 keeps CPU time in its own controller, cpuacct, in nanoseconds.
     if (hasController("cpuacct")) {
@@ -192,7 +197,7 @@ Usage V1Cgroup::usage() const {
 }
 
 void V1Cgroup::killAll() {
-    // BEGIN SOLUTION: todo("lab03: TODO SIGKILL every pid of cgroup.procs");
+    // BEGIN SOLUTION: todo("TODO (lab 03): SIGKILL every pid of cgroup.procs");
     // v1 has no cgroup.kill: signal each process listed. A process may be in only some
     // hierarchies (an attach that failed half-way): look in each.
     for (const std::string& hierarchy : hierarchies()) {
@@ -202,7 +207,8 @@ void V1Cgroup::killAll() {
 }
 
 void V1Cgroup::destroy() {
-    // BEGIN SOLUTION: todo("lab03: TODO remove the cgroup directory from every hierarchy");
+    // BEGIN SOLUTION: todo("TODO (lab 03): remove the cgroup directory from every hierarchy");
+    // A cgroup with processes in it cannot be removed (EBUSY): kill what is left first.
     killAll();
     for (const std::string& hierarchy : hierarchies()) {
         removeCgroupDir(joinPath(hierarchy, path_));

@@ -64,8 +64,10 @@ void enableControllers(const std::string& dir) {
 // END SOLUTION
 
 void V2Cgroup::create() {
-    // BEGIN SOLUTION: todo("lab03: TODO create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
-    std::vector<std::string> made;  // what this call made, removed again if it fails
+    // BEGIN SOLUTION: todo("TODO (lab 03): create the v2 cgroup, enabling the controllers in each ancestor's cgroup.subtree_control");
+    // A failure half-way removes what this call made, in reverse order: a failed
+    // create() leaves nothing behind.
+    std::vector<std::string> made;
     ScopeGuard removeMade([&] {
         for (auto it = made.rbegin(); it != made.rend(); ++it) removeIfUnused(*it);
     });
@@ -75,6 +77,9 @@ void V2Cgroup::create() {
     // mydocker/ stays empty, only the leaves hold processes (the root is exempt).
     std::string dir = root_;
     for (const std::string& level : splitList(path_, '/')) {
+        // One write of "+cpu +pids ..." to the parent's cgroup.subtree_control, naming
+        // only controllers it has (its cgroup.controllers): one it lacks fails the whole
+        // write (ENOENT), one already enabled is not asked for again.
         enableControllers(dir);
         dir = joinPath(dir, level);
         if (makeCgroupDir(dir)) made.push_back(dir);
@@ -84,7 +89,7 @@ void V2Cgroup::create() {
 }
 
 void V2Cgroup::applyLimits(const ResourceLimits& limits) {
-    // BEGIN SOLUTION: todo("lab03: TODO write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
+    // BEGIN SOLUTION: todo("TODO (lab 03): write cpu.max, cpu.weight, cpuset.cpus and pids.max", limits);
     if (limits.cpus) {
         // v2 puts quota and period in one file: "50000 100000" is half a CPU.
         write("cpu", "cpu.max",
@@ -106,14 +111,15 @@ void V2Cgroup::applyLimits(const ResourceLimits& limits) {
 }
 
 void V2Cgroup::attach(pid_t pid) {
-    // BEGIN SOLUTION: todo("lab03: TODO write the pid to the cgroup's cgroup.procs", pid);
-    // One hierarchy: one write moves the process (all its threads) under every controller.
+    // BEGIN SOLUTION: todo("TODO (lab 03): write the pid to the cgroup's cgroup.procs", pid);
+    // v2 has one hierarchy: one write moves the process (all its threads) under every
+    // controller at once.
     writeFile(joinPath(joinPath(root_, path_), "cgroup.procs"), std::to_string(pid));
     // END SOLUTION
 }
 
 Usage V2Cgroup::usage() const {
-    // BEGIN SOLUTION: todo("lab03: TODO read usage_usec of cpu.stat and pids.current");
+    // BEGIN SOLUTION: todo("TODO (lab 03): read usage_usec of cpu.stat and pids.current");
     Usage usage;
     // cpu.stat is a core file in v2: it has usage_usec even without the cpu controller.
     const auto stat = parseFlatKeyed(readFile(joinPath(joinPath(root_, path_), "cpu.stat")));
@@ -126,11 +132,11 @@ Usage V2Cgroup::usage() const {
 }
 
 void V2Cgroup::killAll() {
-    // BEGIN SOLUTION: todo("lab03: TODO kill every process: cgroup.kill, or each pid of cgroup.procs");
+    // BEGIN SOLUTION: todo("TODO (lab 03): kill every process: cgroup.kill, or each pid of cgroup.procs");
     const std::string dir = joinPath(root_, path_);
     const std::string kill = joinPath(dir, "cgroup.kill");
-    // Linux 5.14+: one write kills the whole cgroup at once, so nothing can fork away
-    // meanwhile. Older kernels: signal each process listed.
+    // cgroup.kill (Linux 5.14+): one write kills the whole cgroup at once, so nothing can
+    // fork away meanwhile. Older kernels lack the file: signal each process listed.
     if (pathExists(kill)) {
         writeFile(kill, "1");
     } else {
@@ -140,8 +146,9 @@ void V2Cgroup::killAll() {
 }
 
 void V2Cgroup::destroy() {
-    // BEGIN SOLUTION: todo("lab03: TODO remove the v2 cgroup directory, and mydocker/ if unused");
+    // BEGIN SOLUTION: todo("TODO (lab 03): remove the v2 cgroup directory, and mydocker/ if unused");
     const std::string dir = joinPath(root_, path_);
+    // A cgroup with processes in it cannot be removed (EBUSY): kill what is left first.
     if (isDirectory(dir)) killAll();
     removeCgroupDir(dir);
     // mydocker/ goes too when this was its last container: nothing is left behind.

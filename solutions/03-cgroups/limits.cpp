@@ -61,19 +61,20 @@ std::string formatCpuList(const std::vector<unsigned>& cpus) {
 // END SOLUTION
 
 std::uint64_t cfsQuotaMicros(double cpus) {
-    // BEGIN SOLUTION: todo("lab03: TODO the CFS quota of N CPUs per period", cpus);
+    // BEGIN SOLUTION: todo("TODO (lab 03): the CFS quota of N CPUs per period", cpus);
     // 1.5 CPUs may run 150 ms in every 100 ms period (on two CPUs at once, say).
     return static_cast<std::uint64_t>(std::llround(cpus * static_cast<double>(kCfsPeriodMicros)));
     // END SOLUTION
 }
 
 std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
-    // BEGIN SOLUTION: todo("lab03: TODO convert v1 cpu.shares to a v2 cpu.weight", shares);
+    // BEGIN SOLUTION: todo("TODO (lab 03): convert v1 cpu.shares to a v2 cpu.weight", shares);
     // Both ends map onto each other; the log2 of the shares goes through a quadratic
     // that also maps the default 1024 onto the default weight 100 (runc >= 1.3.2,
     // crun >= 1.23): 2 -> 1, 1024 -> 100, 262144 -> 10000. The linear mapping used
     // before gave 1024 shares a weight of 39: a container with the default shares got
-    // less CPU than a systemd service with the default weight.
+    // less CPU than a systemd service with the default weight. (The handout,
+    // docs/labs/03-cgroups.md, gives the formula.)
     if (shares <= kMinShares) return kMinWeight;
     if (shares >= kMaxShares) return kMaxWeight;
     const double l = std::log2(static_cast<double>(shares));
@@ -84,11 +85,12 @@ std::uint64_t cpuWeightFromShares(std::uint64_t shares) {
 }
 
 std::vector<unsigned> parseCpuList(std::string_view list, std::string_view what) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse a CPU list such as 0-3,5", list, what);
+    // BEGIN SOLUTION: todo("TODO (lab 03): parse a CPU list such as 0-3,5", list, what);
     const auto invalid = [&](std::string_view why) {
         return UsageError(fmt::format("invalid {} {} ({})", what, quoted(list), why));
     };
-    // Bounded before anything is expanded: no list of real CPUs has more items than CPUs.
+    // Bounded before anything is expanded: a kernel has at most 8192 CPUs (the largest
+    // CONFIG_NR_CPUS), so no list of real CPUs has more items, nor a larger CPU number.
     if (static_cast<std::size_t>(std::count(list.begin(), list.end(), ',')) >= kMaxCpus) {
         throw invalid(fmt::format("more than {} items", kMaxCpus));
     }
@@ -124,10 +126,10 @@ std::vector<unsigned> onlineCpus() {
 }
 
 double parseCpus(std::string_view text, std::size_t onlineCount) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse --cpus: a number from 0.01 to the CPUs online", text, onlineCount);
+    // BEGIN SOLUTION: todo("TODO (lab 03): parse --cpus: a number from 0.01 to the CPUs online", text, onlineCount);
     const auto cpus = parseWhole<double>(text);
     const double most = static_cast<double>(onlineCount);
-    // isfinite: from_chars accepts "inf" and "nan".
+    // std::from_chars accepts "inf" and "nan": check std::isfinite too.
     if (!cpus || !std::isfinite(*cpus) || *cpus < kMinCpus || *cpus > most) {
         throw UsageError(fmt::format("invalid --cpus {} (must be a number from {} to {}, "
                                      "the CPUs online)",
@@ -138,7 +140,7 @@ double parseCpus(std::string_view text, std::size_t onlineCount) {
 }
 
 std::uint64_t parseCpuShares(std::string_view text) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse --cpu-shares: an integer from 2 to 262144", text);
+    // BEGIN SOLUTION: todo("TODO (lab 03): parse --cpu-shares: an integer from 2 to 262144", text);
     const auto shares = parseWhole<std::uint64_t>(text);
     if (!shares || *shares < kMinShares || *shares > kMaxShares) {
         throw UsageError(fmt::format("invalid --cpu-shares {} (must be an integer from {} to {})",
@@ -149,7 +151,7 @@ std::uint64_t parseCpuShares(std::string_view text) {
 }
 
 std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& online) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse --cpuset-cpus and check every CPU is online", text, online);
+    // BEGIN SOLUTION: todo("TODO (lab 03): parse --cpuset-cpus and check every CPU is online", text, online);
     const std::vector<unsigned> cpus = parseCpuList(text, "--cpuset-cpus");
     // The kernel would refuse the write (EINVAL) later; say why now, before anything exists.
     for (const unsigned cpu : cpus) {
@@ -164,7 +166,7 @@ std::string parseCpusetCpus(std::string_view text, const std::vector<unsigned>& 
 }
 
 std::int64_t parsePidsLimit(std::string_view text) {
-    // BEGIN SOLUTION: todo("lab03: TODO parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
+    // BEGIN SOLUTION: todo("TODO (lab 03): parse --pids-limit: an integer from 1 to 4194304 (kMaxPidsLimit)", text);
     // Docker takes 0 and -1 as "unlimited"; here no flag means unlimited, and a limit
     // that allows nothing (not even CMD) is a mistake worth reporting.
     const auto limit = parseWhole<std::int64_t>(text);

@@ -7,7 +7,7 @@
 namespace mydocker::memory {
 
 bool V1Memory::setLimit(std::uint64_t bytes) {
-    // BEGIN SOLUTION: todo("lab04: TODO write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
+    // BEGIN SOLUTION: todo("TODO (lab 04): write memory.limit_in_bytes, then memory.memsw.limit_in_bytes", bytes);
     const std::string value = std::to_string(bytes);
     cgroup_.write("memory", "memory.limit_in_bytes", value);
     // memsw limits RAM + swap together. At the same value as the RAM limit, swap cannot
@@ -21,7 +21,7 @@ bool V1Memory::setLimit(std::uint64_t bytes) {
 }
 
 std::uint64_t V1Memory::oomKills() const {
-    // BEGIN SOLUTION: todo("lab04: TODO read the oom_kill count of memory.oom_control");
+    // BEGIN SOLUTION: todo("TODO (lab 04): read the oom_kill count of memory.oom_control");
     // memory.oom_control: "oom_kill_disable 0", "under_oom 0" and, since Linux 4.13,
     // "oom_kill N": the processes of this cgroup the OOM killer has killed.
     const auto control = cgroups::parseFlatKeyed(cgroup_.read("memory", "memory.oom_control"));

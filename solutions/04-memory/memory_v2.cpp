@@ -7,7 +7,7 @@
 namespace mydocker::memory {
 
 bool V2Memory::setLimit(std::uint64_t bytes) {
-    // BEGIN SOLUTION: todo("lab04: TODO write memory.max and memory.swap.max", bytes);
+    // BEGIN SOLUTION: todo("TODO (lab 04): write memory.max and memory.swap.max", bytes);
     // memory.max is the hard limit: past it (and after reclaim) the OOM killer acts.
     // (memory.high would only throttle: a soft limit.)
     cgroup_.write("memory", "memory.max", std::to_string(bytes));
@@ -20,7 +20,7 @@ bool V2Memory::setLimit(std::uint64_t bytes) {
 }
 
 std::uint64_t V2Memory::oomKills() const {
-    // BEGIN SOLUTION: todo("lab04: TODO read the oom_kill count of memory.events");
+    // BEGIN SOLUTION: todo("TODO (lab 04): read the oom_kill count of memory.events");
     // memory.events counts events of this cgroup and its descendants: "oom" (the limit
     // was reached and reclaim failed) and "oom_kill" (a process was killed for it).
     const auto events = cgroups::parseFlatKeyed(cgroup_.read("memory", "memory.events"));

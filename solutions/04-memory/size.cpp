@@ -31,7 +31,7 @@ std::uint64_t unitBytes(char unit) {
 // END SOLUTION
 
 std::uint64_t parseSize(std::string_view text, std::string_view what) {
-    // BEGIN SOLUTION: todo("lab04: TODO parse a size: digits and a unit b, k, m or g", text, what);
+    // BEGIN SOLUTION: todo("TODO (lab 04): parse a size: digits and a unit b, k, m or g", text, what);
     const auto invalid = [&](std::string_view why) {
         return UsageError(fmt::format("invalid {} {} ({})", what, quoted(text), why));
     };
@@ -54,7 +54,7 @@ std::uint64_t parseSize(std::string_view text, std::string_view what) {
 }
 
 std::uint64_t parseMemorySize(std::string_view text) {
-    // BEGIN SOLUTION: todo("lab04: TODO parse --memory: a size of at least 6m", text);
+    // BEGIN SOLUTION: todo("TODO (lab 04): parse --memory: a size of at least 6m", text);
     const std::uint64_t bytes = parseSize(text, "--memory");
     // Below a few MiB a container cannot even start (and Docker refuses it too).
     if (bytes < kMinimumBytes) {

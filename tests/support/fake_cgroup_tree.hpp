@@ -15,6 +15,7 @@
 
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
+#include "support/points.hpp"
 
 namespace mydocker::test {
 
@@ -34,9 +35,6 @@ protected:
     void TearDown() override {
         if (!base_.empty()) removeAll(base_);
     }
-
-    /// Records the test's weight for the grader.
-    static void points(int n) { RecordProperty("points", n); }
 
     /// A path in the fake tree.
     std::string at(const std::string& relative) const { return joinPath(base_, relative); }

@@ -314,6 +314,25 @@ std::string commandLineOf(pid_t pid) {
     return line;
 }
 
+int absentCpu() {
+    // A CPU list ("0-3,8-11", "0"): its last number is the highest CPU in it.
+    auto lastCpu = [](const std::string& list) {
+        const auto start = list.find_last_of(",-");
+        return std::stoi(start == std::string::npos ? list : list.substr(start + 1));
+    };
+    int last = -1;
+    for (const char* file :
+         {"/sys/devices/system/cpu/possible", "/sys/devices/system/cpu/online"}) {
+        try {
+            last = std::max(last, lastCpu(readLine(file)));
+        } catch (const SysError&) {
+            // One of the two is enough.
+        }
+    }
+    if (last < 0) throw SysError("open", "/sys/devices/system/cpu/possible");
+    return last + 1;
+}
+
 std::string hostHostname() {
     char name[HOST_NAME_MAX + 1] = {};
     if (::gethostname(name, sizeof name) != 0) throw SysError("gethostname");

@@ -118,4 +118,9 @@ std::string commandLineOf(pid_t pid);
 /// The host's hostname (gethostname(2)).
 std::string hostHostname();
 
+/// A CPU number this host does not have: one past the last CPU it could ever bring online
+/// (the larger of the last numbers in /sys/devices/system/cpu/possible and .../online).
+/// @throws mydocker::SysError if neither list can be read
+int absentCpu();
+
 }  // namespace mydocker::test

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -38,6 +41,8 @@ constexpr auto kStartTimeout = 30s;
 /// How long TearDown gives a released container, then a killed one, to exit.
 constexpr auto kStopGrace = 5s;
 constexpr auto kPollInterval = 10ms;
+/// How often lab() looks whether the runtime exited: short, as most runs take milliseconds.
+constexpr auto kLaunchPollInterval = 1ms;
 /// Exit code of the forked child when exec of the lab binary fails.
 constexpr int kExecFailed = 127;
 
@@ -336,10 +341,6 @@ void LabTest::reportLeaks() {
     check("files", [this] { return cleanLeakedFiles(before_); });
 }
 
-void LabTest::points(int n) {
-    RecordProperty("points", n);
-}
-
 void LabTest::expectOneErrorLine(const RunResult& r, const std::string& topic) {
     const auto lines = r.errLines();
     ASSERT_EQ(lines.size(), 1u) << "expected exactly one line on stderr" << r;
@@ -348,7 +349,7 @@ void LabTest::expectOneErrorLine(const RunResult& r, const std::string& topic) {
     const std::regex form(prefix + ".+ \\(.+\\)");
     EXPECT_TRUE(std::regex_match(line, form))
         << "expected the form \"" << prefix << "<what> (<why>)\"" << r;
-    EXPECT_EQ(line.find("TODO"), std::string::npos)
+    EXPECT_EQ(line.find("TODO (lab "), std::string::npos)
         << "expected a real error, found the skeleton's TODO" << r;
     EXPECT_NE(line.find(topic), std::string::npos)
         << "expected the error to name the problem (\"" << topic << "\")" << r;
@@ -362,9 +363,102 @@ void LabTest::expectRejected(const RunResult& r, const std::string& topic) {
     EXPECT_TRUE(left.empty()) << "expected --root to stay empty after bad input, found: "
                               << ::testing::PrintToString(left) << r;
     EXPECT_TRUE(newHostMounts().empty()) << "expected no new mount on the host" << r;
-    const auto cgroups = mydockerCgroupDirs();
-    EXPECT_TRUE(cgroups.empty()) << "expected no cgroup after bad input, found "
+    const auto cgroups = newCgroupDirs();
+    EXPECT_TRUE(cgroups.empty()) << "expected no new cgroup after bad input, found "
                                  << ::testing::PrintToString(cgroups) << r;
+}
+
+void LabTest::expectSignalsAtStartLeaveNothing(const std::vector<std::string>& runFlags,
+                                               int tries) {
+    constexpr int kCommandExit = 7;
+    constexpr long kLatestMicros = 10000;  // 10 ms: a whole run, on a fast machine
+    constexpr auto kSettleTime = 2s;       // for a killed container to be gone
+    const int signals[] = {SIGTERM, SIGINT, SIGHUP};
+    std::random_device seed;
+    const unsigned seedValue = seed();
+    std::mt19937 random(seedValue);
+    const std::string containers = joinPath(root_, "containers");
+    const std::string live = joinPath(root_, "live");
+    auto entries = [](const std::string& dir) {
+        return isDirectory(dir) ? listDir(dir) : std::vector<std::string>{};
+    };
+    std::vector<std::string> args = {"run"};
+    args.insert(args.end(), runFlags.begin(), runFlags.end());
+    args.insert(args.end(), {"--", probeBinary(), "exit", std::to_string(kCommandExit)});
+
+    // How long a whole run takes here, unsignalled: the signals are spread over it.
+    const auto start = Clock::now();
+    const RunResult plain = lab(args);
+    ASSERT_EQ(plain.exitCode, kCommandExit) << "expected a run without signals to work" << plain;
+    const long wholeRun =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    std::uniform_int_distribution<long> delayMicros(0, std::max(kLatestMicros, wholeRun));
+
+    // Each try is judged by what it added, so one leak is reported once, not by every
+    // try after it; past a few failing tries the rest would only repeat them.
+    constexpr int kFailingTriesShown = 3;
+    int failingTries = 0;
+    int interrupted = 0;
+    for (int i = 0; i < tries && failingTries < kFailingTriesShown; ++i) {
+        const int signal = signals[i % std::size(signals)];
+        const long delay = delayMicros(random);
+        SCOPED_TRACE(fmt::format("try {} of {}: {} {} us after the fork (seed {})", i + 1, tries,
+                                 sigabbrev_np(signal), delay, seedValue));
+        const auto recordsBefore = entries(containers);
+        const auto liveBefore = entries(live);
+        const auto cgroupsBefore = mydockerCgroupDirs();
+        const bool failedBefore = HasFailure();
+        LaunchOptions options;
+        options.timeout = kDefaultTimeout;
+        options.afterStart = [&](pid_t pid) {
+            std::this_thread::sleep_for(std::chrono::microseconds(delay));
+            ::kill(pid, signal);
+        };
+        const RunResult r = lab(args, options);
+        ASSERT_FALSE(r.timedOut) << "expected the run to end" << r;
+        const bool reachedCommand = r.exitCode == kCommandExit;
+        if (!reachedCommand) ++interrupted;
+        EXPECT_TRUE(reachedCommand || r.exitCode == 128 + signal)
+            << "expected CMD's " << kCommandExit << " or 128+" << signal << r;
+
+        EXPECT_EQ(entries(live), liveBefore) << "expected no live container after the run" << r;
+        for (const auto& id : entries(containers)) {
+            if (std::find(recordsBefore.begin(), recordsBefore.end(), id) != recordsBefore.end())
+                continue;
+            const std::string state =
+                readIfPresent(joinPath(joinPath(containers, id), "state.json"));
+            EXPECT_TRUE(reachedCommand) << "expected no record of a container that never ran "
+                                        << "CMD, found " << id << ":\n"
+                                        << state << r;
+            EXPECT_NE(state.find("\"exited\""), std::string::npos)
+                << "expected the record to say \"exited\", " << id << " has:\n"
+                << state << r;
+        }
+        std::vector<std::string> cgroups;
+        for (const auto& dir : mydockerCgroupDirs()) {
+            if (cgroupsBefore.count(dir) == 0) cgroups.push_back(dir);
+        }
+        EXPECT_TRUE(cgroups.empty())
+            << "expected no cgroup left, found " << ::testing::PrintToString(cgroups) << r;
+        auto processes = newLiveProcesses();
+        for (const auto deadline = Clock::now() + kSettleTime;
+             !processes.empty() && Clock::now() < deadline; processes = newLiveProcesses()) {
+            std::this_thread::sleep_for(kPollInterval);
+        }
+        for (const pid_t pid : processes) {
+            ADD_FAILURE() << "expected nothing left running, found pid " << pid << " ("
+                          << commandLineOf(pid) << ")" << r;
+            ::kill(pid, SIGKILL);
+        }
+        if (HasFailure() && !failedBefore) ++failingTries;
+    }
+    if (failingTries == kFailingTriesShown) {
+        ADD_FAILURE() << "stopped after " << kFailingTriesShown << " failing tries";
+    }
+    // Not a check (it depends on the machine's speed): what the runs met, for the log.
+    RecordProperty("whole_run_us", static_cast<int>(wholeRun));
+    RecordProperty("interrupted_before_cmd", interrupted);
+    RecordProperty("reached_cmd", tries - interrupted);
 }
 
 RunResult LabTest::runProbe(const std::vector<std::string>& flags,
@@ -379,17 +473,111 @@ RunResult LabTest::runProbe(const std::vector<std::string>& flags,
 }
 
 RunResult LabTest::lab(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+    LaunchOptions options;
+    options.timeout = timeout;
+    return lab(args, options);
+}
+
+RunResult LabTest::lab(const std::vector<std::string>& args, const LaunchOptions& options) {
     std::vector<std::string> argv = {labBinary(), "--root", root_};
     argv.insert(argv.end(), args.begin(), args.end());
-    SpawnOptions options;
-    options.timeout = timeout;
-    const ProcessResult process = runProcess(argv, options);
+    return launch(argv, options);
+}
+
+RunResult LabTest::launch(const std::vector<std::string>& argv, const LaunchOptions& options) {
+    // stdout and stderr go to files, not pipes: nothing has to read them while it runs,
+    // and a runtime that leaves a process holding them open cannot hang the test.
+    const int n = ++tempCount_;
+    const std::string outPath = joinPath(base_, fmt::format("lab-{}.out", n));
+    const std::string errPath = joinPath(base_, fmt::format("lab-{}.err", n));
+    std::vector<std::pair<int, UniqueFd>> fds;  // target fd -> what goes there
+    auto openAs = [&fds](int target, const std::string& path, int flags) {
+        UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0644));
+        if (!fd) throw SysError("open", path);
+        fds.emplace_back(target, std::move(fd));
+    };
+    openAs(STDIN_FILENO, "/dev/null", O_RDONLY);
+    openAs(STDOUT_FILENO, outPath, O_WRONLY | O_CREAT | O_TRUNC);
+    switch (options.stderrIs) {
+        case LaunchOptions::Stderr::captured:
+            openAs(STDERR_FILENO, errPath, O_WRONLY | O_CREAT | O_TRUNC);
+            break;
+        case LaunchOptions::Stderr::closed:
+            break;
+        case LaunchOptions::Stderr::brokenPipe: {
+            int ends[2];
+            if (::pipe2(ends, O_CLOEXEC) != 0) throw SysError("pipe2");
+            ::close(ends[0]);  // no reader: a write to the other end is EPIPE and SIGPIPE
+            fds.emplace_back(STDERR_FILENO, UniqueFd(ends[1]));
+            break;
+        }
+    }
+    for (const auto& [target, path] : options.inheritedFds) {
+        if (target <= STDERR_FILENO) throw std::invalid_argument("inheritedFds: fd 3 or more");
+        openAs(target, path, O_RDONLY);
+    }
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    // The child must not allocate (another thread of the test may hold malloc's lock).
+    std::vector<int> high(fds.size(), -1);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) throw SysError("fork");
+    if (pid == 0) {
+        // The child: only async-signal-safe calls until exec, and _exit, never exit: this
+        // is a copy of the test process (its gtest state included).
+        ::setpgid(0, 0);  // its own process group: a timeout kills the container with it
+        // First every source far above the targets, then each to its target: dup2 never
+        // overwrites a source still to be placed, and the copy at the target has no
+        // O_CLOEXEC (dup2 clears it), unlike every other fd of this process.
+        constexpr int kAboveTargets = 100;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            high[i] = ::fcntl(fds[i].second.get(), F_DUPFD_CLOEXEC, kAboveTargets);
+            if (high[i] < 0) ::_exit(kExecFailed);
+        }
+        if (options.stderrIs == LaunchOptions::Stderr::closed) ::close(STDERR_FILENO);
+        // Whatever else the test process has open (without O_CLOEXEC or not) stays here.
+        ::close_range(STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (::dup2(high[i], fds[i].first) < 0) ::_exit(kExecFailed);
+        }
+        // What the test process blocked or ignored, the runtime must not inherit.
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        struct sigaction defaults {};
+        defaults.sa_handler = SIG_DFL;
+        ::sigaction(SIGPIPE, &defaults, nullptr);
+        ::execv(args[0], args.data());
+        static const char kMessage[] = "test harness: exec of the lab binary failed\n";
+        [[maybe_unused]] const ssize_t w = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+        ::_exit(kExecFailed);
+    }
+    ::setpgid(pid, pid);  // also from this side, so the group exists before any kill
+    fds.clear();          // the child has its copies
+    if (options.afterStart) options.afterStart(pid);
+
     RunResult result;
     result.command = commandLine(argv);
-    result.exitCode = process.exitCode();
-    result.timedOut = process.timedOut;
-    result.out = process.out;
-    result.err = process.err;
+    int status = 0;
+    const auto deadline = Clock::now() + options.timeout;
+    for (;;) {
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) throw SysError("waitpid", std::to_string(pid));
+        if (!result.timedOut && Clock::now() >= deadline) {
+            result.timedOut = true;
+            ::kill(-pid, SIGKILL);
+            ::kill(pid, SIGKILL);
+        }
+        std::this_thread::sleep_for(kLaunchPollInterval);
+    }
+    result.exitCode = exitCodeOfStatus(status);
+    result.out = readIfPresent(outPath);
+    result.err = readIfPresent(errPath);
+    ::unlink(outPath.c_str());
+    ::unlink(errPath.c_str());
     return result;
 }
 
@@ -461,11 +649,12 @@ SharedHostRun LabTest::labOnSharedHost(const std::vector<std::string>& args,
     // the script makes them shared again, as peers of the container's only.
     const std::string script =
         "proc=$1; shift; mount --make-rshared / && mount -t proc proc \"$proc\" && "
-        "mount --make-private \"$proc\" || exit 125; cat \"$proc/self/mountinfo\"; echo '" + kSeparator + "'; \"$@\"; rc=$?; " +
-        "echo '" + kSeparator + "'; cat \"$proc/self/mountinfo\"; exit $rc";
-    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private", "--",
-                                     "/bin/sh", "-c", script, "sh", makeTempDir(),
-                                     labBinary(), "--root", root_};
+        "mount --make-private \"$proc\" || exit 125; cat \"$proc/self/mountinfo\"; echo '" +
+        kSeparator + "'; \"$@\"; rc=$?; " + "echo '" + kSeparator +
+        "'; cat \"$proc/self/mountinfo\"; exit $rc";
+    std::vector<std::string> argv = {
+        "unshare", "--mount", "--propagation", "private",   "--",     "/bin/sh", "-c",
+        script,    "sh",      makeTempDir(),   labBinary(), "--root", root_};
     argv.insert(argv.end(), args.begin(), args.end());
     SpawnOptions options;
     options.timeout = timeout;
@@ -491,6 +680,24 @@ SharedHostRun LabTest::labOnSharedHost(const std::vector<std::string>& args,
         if (known.count(m.id) == 0) run.newMounts.push_back(m);
     }
     return run;
+}
+
+std::vector<std::string> LabTest::newCgroupDirs() const {
+    std::vector<std::string> fresh;
+    for (const auto& dir : mydockerCgroupDirs()) {
+        if (before_.cgroupDirs.count(dir) == 0) fresh.push_back(dir);
+    }
+    return fresh;
+}
+
+std::vector<pid_t> LabTest::newLiveProcesses() const {
+    std::vector<pid_t> alive;
+    for (const pid_t pid : descendantsOf(::getpid())) {
+        if (before_.processes.count(pid) != 0) continue;
+        const char state = processState(pid);
+        if (state != 0 && state != 'Z' && state != 'X') alive.push_back(pid);
+    }
+    return alive;
 }
 
 std::vector<MountInfo> LabTest::newHostMounts() const {

@@ -9,13 +9,13 @@
 /// - timeouts on everything it starts, so a hung student binary fails one test only;
 /// - a clean end: whatever is still running is stopped, temp dirs are removed, and the
 ///   test FAILS if it left a mount, a process, a cgroup or a file behind (then the leak
-///   is cleaned up, so the next test starts clean).
+///   is cleaned up, so the next test starts clean). "Left" means "not there when the
+///   test started": what a crashed run left before the test fails nothing.
 ///
 /// @code
 /// class Lab01Namespaces : public mydocker::test::LabTest {};
 ///
-/// TEST_F(Lab01Namespaces, CommandIsPid1) {
-///     points(10);
+/// GRADED_TEST_F(Lab01Namespaces, CommandIsPid1, 10) {  // 10 points (support/points.hpp)
 ///     const RunResult r = lab({"run", "--", probeBinary(), "pid"});
 ///     ASSERT_EQ(r.exitCode, 0) << r;
 ///     EXPECT_EQ(r.value("pid"), "1") << r;
@@ -27,6 +27,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -34,6 +36,7 @@
 
 #include "support/host_state.hpp"
 #include "support/kernel_state.hpp"
+#include "support/points.hpp"
 
 namespace mydocker::test {
 
@@ -94,6 +97,27 @@ struct SharedHostRun {
     std::vector<MountInfo> newMounts;  ///< mounts that propagated out of the container
 };
 
+/// How LabTest::lab() starts the runtime, beyond its arguments.
+struct LaunchOptions {
+    /// Past this the runtime is killed, with its process group (the container is in it).
+    std::chrono::seconds timeout = kDefaultTimeout;
+    /// Descriptors the runtime inherits from its caller, as `exec 3</` in a shell leaves
+    /// them: fd number (3 or more) -> a path, opened read-only and without O_CLOEXEC (a
+    /// directory too). A runtime must not pass them on to CMD.
+    std::map<int, std::string> inheritedFds;
+    /// What the runtime's stderr is (what it writes there is lost but in `captured`).
+    enum class Stderr {
+        captured,    ///< a file, read into RunResult::err
+        closed,      ///< no fd 2 at all, as `2>&-` leaves it
+        brokenPipe,  ///< a pipe nobody reads any more, as `lab 2>&1 | true` may leave it:
+                     ///< writing there raises SIGPIPE
+    };
+    Stderr stderrIs = Stderr::captured;  ///< see Stderr
+    /// Called in the test's process as soon as the runtime is forked, with its pid (to
+    /// send it a signal at a chosen moment); lab() waits for the runtime after it returns.
+    std::function<void(pid_t)> afterStart;
+};
+
 /// Prints a RunResult for a failure message: the command, how it ended, stdout and stderr.
 /// `EXPECT_EQ(r.exitCode, 0) << r;` shows what was found next to what was expected.
 std::ostream& operator<<(std::ostream& os, const RunResult& result);
@@ -151,13 +175,14 @@ class LabTest : public ::testing::Test {
     /// each mount, process, cgroup or file it leaked on the host (and removes the leak).
     void TearDown() override;
 
-    /// Records the test's weight for the grader (RecordProperty("points", n)). The tests
-    /// of each lab total 100. Call it first in the test body.
-    void points(int n);
-
     /// Runs `labNN --root <root()> args...` and waits for it (killed after `timeout`).
+    /// Its stdin is /dev/null; it inherits no descriptor but 0, 1 and 2.
     RunResult lab(const std::vector<std::string>& args,
                   std::chrono::seconds timeout = kDefaultTimeout);
+
+    /// The same, started as `options` says: with descriptors inherited from its caller,
+    /// without stderr, or signalled while it starts.
+    RunResult lab(const std::vector<std::string>& args, const LaunchOptions& options);
 
     /// Runs `labNN --root <root()> run <flags> -- <probe> <probeArgs>`: the host's probe as
     /// CMD, on the host's root (labs 01, 03, 04 without --rootfs).
@@ -179,8 +204,19 @@ class LabTest : public ::testing::Test {
     void expectOneErrorLine(const RunResult& r, const std::string& topic);
 
     /// Bad input: exit 125, expectOneErrorLine(r, topic), and nothing left behind:
-    /// --root empty, no new mount on the host, no mydocker cgroup.
+    /// --root empty, no new mount on the host, no new mydocker cgroup (one left before the
+    /// test by a crashed run is not this test's doing).
     void expectRejected(const RunResult& r, const std::string& topic);
+
+    /// Signals at start: `tries` runs of `run <runFlags> -- <probe> exit 7`, each sent
+    /// SIGTERM, SIGINT or SIGHUP (in turn) at a random moment after it was forked: within
+    /// 10 ms, or within the time a whole run takes here if that is longer (measured first),
+    /// so that the signal lands anywhere from the runtime's first instruction to CMD's end,
+    /// on a fast machine as on a slow VM. Every run must end, either with CMD's 7 (the
+    /// signal came once CMD ran and was forwarded to it; a PID 1 without a handler ignores
+    /// it) or with 128+N (the runtime undid its start); and leave nothing: no live record,
+    /// no record at all for a run that did not reach CMD, no new cgroup, no process.
+    void expectSignalsAtStartLeaveNothing(const std::vector<std::string>& runFlags, int tries);
 
     /// The temporary --root every lab command of this test gets (it exists and is empty
     /// at the start).
@@ -204,6 +240,15 @@ class LabTest : public ::testing::Test {
     /// for use while a container runs).
     std::vector<MountInfo> newHostMounts() const;
 
+    /// The *mydocker* cgroup directories that were not there when the test started, in
+    /// every hierarchy (the leak check's view): "no cgroup left" is this being empty, never
+    /// mydockerCgroupDirs() being empty.
+    std::vector<std::string> newCgroupDirs() const;
+
+    /// The processes descended from the test that were not there when it started and are
+    /// still alive (not zombies): "nothing left running".
+    std::vector<pid_t> newLiveProcesses() const;
+
     /// Starts a held container. `runFlags` go between `run` and `--`.
     /// Without `rootfs` the FIFO is in a temp dir on the host and CMD is the host's probe
     /// (lab 01: the container shares the host's files). With `rootfs` (from makeRootfs()),
@@ -214,6 +259,7 @@ class LabTest : public ::testing::Test {
 
   private:
     std::string makeTempPath(const std::string& kind);
+    RunResult launch(const std::vector<std::string>& argv, const LaunchOptions& options);
     void start(detail::HeldProcess& process);
     void stopHeldContainers();
     void reportLeaks();

@@ -28,6 +28,16 @@
  *   spin SECONDS     busy-loop for SECONDS of wall time; wall=, cpu= seconds used (lab 03)
  *   alloc MIB        malloc MIB mebibytes and write every page; allocated=MIB (lab 04: under
  *                    a lower memory limit the OOM killer ends it first)
+ *   alloc-child MIB  fork a child that does `alloc MIB`, wait for it and exit 0 whatever
+ *                    became of it: child_exit=N, or child_signal=N if a signal ended it
+ *                    (lab 04: the OOM killer ends the child, PID 1 lives on)
+ *   fds              the open file descriptors: fds=0,1,2 (sorted), then fd=N TARGET for
+ *                    each (the link in /proc/self/fd)
+ *   fd-escape FD MARKER
+ *                    try to reach the host file MARKER (absolute path) through an inherited
+ *                    descriptor FD, as in CVE-2024-21626: open /proc/self/fd/FD/MARKER,
+ *                    fchdir(FD) and open MARKER relative to it, chroot(/proc/self/fd/FD) in a
+ *                    child; fd=open or fd=closed, then escaped=yes (and via=...) or escaped=no
  *   escape MARKER    try to leave the container's root: the chroot trick (mkdir, chroot into
  *                    it, chdir("..") 64 times, chroot(".")) and /proc/1/root/MARKER;
  *                    escaped=yes if the host file MARKER (absolute path) became readable,
@@ -251,11 +261,109 @@ static int cmd_alloc(long mebibytes) {
     return 0;
 }
 
+static int cmd_alloc_child(long mebibytes) {
+    fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0) return fail("fork", NULL);
+    if (child == 0) {
+        const int rc = cmd_alloc(mebibytes);
+        fflush(stdout);
+        _exit(rc);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return fail("waitpid", NULL);
+    }
+    if (WIFSIGNALED(status)) {
+        printf("child_signal=%d\n", WTERMSIG(status));
+    } else {
+        printf("child_exit=%d\n", WEXITSTATUS(status));
+    }
+    return 0;
+}
+
+static int cmd_fds(void) {
+    DIR* dir = opendir("/proc/self/fd");
+    if (dir == NULL) return fail("opendir", "/proc/self/fd");
+    /* The directory's own descriptor is listed too: it is the probe's, not inherited. */
+    const int own = dirfd(dir);
+    int fds[1024];
+    int count = 0;
+    for (const struct dirent* entry; (entry = readdir(dir)) != NULL;) {
+        if (!is_number(entry->d_name)) continue;
+        const int fd = atoi(entry->d_name);
+        if (fd != own && count < (int)(sizeof fds / sizeof fds[0])) fds[count++] = fd;
+    }
+    closedir(dir);
+    /* Sorted, so that the list reads the same whatever the directory's order. */
+    for (int i = 1; i < count; ++i) {
+        for (int j = i; j > 0 && fds[j - 1] > fds[j]; --j) {
+            const int t = fds[j];
+            fds[j] = fds[j - 1];
+            fds[j - 1] = t;
+        }
+    }
+    printf("fds=");
+    for (int i = 0; i < count; ++i) printf("%s%d", i == 0 ? "" : ",", fds[i]);
+    printf("\n");
+    for (int i = 0; i < count; ++i) {
+        char path[64];
+        char target[4096];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
+        const ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n < 0 ? 0 : n] = '\0';
+        printf("fd=%d %s\n", fds[i], target);
+    }
+    return 0;
+}
+
 static int readable(const char* path) {
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     close(fd);
     return 1;
+}
+
+/* In a child: chroot(2) into whatever the inherited descriptor is, then read MARKER. */
+static int escape_by_fd_chroot(const char* dir, const char* marker) {
+    fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0) return 0;
+    if (child == 0) {
+        if (chroot(dir) != 0 || chdir("/") != 0) _exit(0);
+        _exit(readable(marker) ? 1 : 0);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return 0;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+}
+
+static int cmd_fd_escape(long fd, const char* marker) {
+    if (marker[0] != '/') return usage("fd-escape: MARKER must be an absolute path");
+    const int open_fd = fcntl((int)fd, F_GETFD) >= 0;
+    printf("fd=%s\n", open_fd ? "open" : "closed");
+
+    char via_link[4096];
+    snprintf(via_link, sizeof via_link, "/proc/self/fd/%ld%s", fd, marker);
+    const int by_link = readable(via_link);
+
+    int by_fchdir = 0;
+    if (open_fd && fchdir((int)fd) == 0) {
+        by_fchdir = readable(marker + 1); /* relative to the descriptor's directory */
+        if (chdir("/") != 0) return fail("chdir", "/");
+    }
+
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/self/fd/%ld", fd);
+    const int by_chroot = escape_by_fd_chroot(dir, marker);
+
+    printf("escaped=%s\n", by_link || by_fchdir || by_chroot ? "yes" : "no");
+    if (by_link) printf("via=proc-fd-link\n");
+    if (by_fchdir) printf("via=fchdir\n");
+    if (by_chroot) printf("via=chroot\n");
+    return 0;
 }
 
 /* In a child (so the probe keeps its own root): the classic chroot escape. A runtime that
@@ -368,6 +476,7 @@ static int dispatch(int argc, char** argv) {
     if (strcmp(cmd, "env") == 0) return cmd_env();
     if (strcmp(cmd, "segv") == 0) return cmd_segv();
     if (strcmp(cmd, "fork-child") == 0) return cmd_fork_child();
+    if (strcmp(cmd, "fds") == 0) return cmd_fds();
 
     if (arg == NULL) return usage("unknown subcommand, or its argument is missing");
     if (strcmp(cmd, "hold") == 0) return cmd_hold(arg);
@@ -379,10 +488,14 @@ static int dispatch(int argc, char** argv) {
         if (argc < 4) return usage("write: missing TEXT");
         return cmd_write(arg, argv[3]);
     }
+    if (strcmp(cmd, "fd-escape") == 0) {
+        if (argc < 4 || number < 0) return usage("fd-escape: expected FD MARKER");
+        return cmd_fd_escape(number, argv[3]);
+    }
 
     const int numeric = strcmp(cmd, "exit") == 0 || strcmp(cmd, "sleep") == 0 ||
                         strcmp(cmd, "forks") == 0 || strcmp(cmd, "spin") == 0 ||
-                        strcmp(cmd, "alloc") == 0;
+                        strcmp(cmd, "alloc") == 0 || strcmp(cmd, "alloc-child") == 0;
     if (!numeric) return usage("unknown subcommand");
     if (number < 0) return usage("expected a non-negative number");
     if (strcmp(cmd, "exit") == 0) return (int)(number & 0xff);
@@ -392,6 +505,7 @@ static int dispatch(int argc, char** argv) {
         return cmd_forks(number);
     }
     if (strcmp(cmd, "spin") == 0) return cmd_spin(number);
+    if (strcmp(cmd, "alloc-child") == 0) return cmd_alloc_child(number);
     return cmd_alloc(number);
 }
 

@@ -83,8 +83,11 @@ public:
     using Error::Error;
 };
 
-/// Marks unfinished student code: throws TodoError with `what`, e.g.
-/// `todo("lab01: TODO set the hostname with sethostname(2)", name)`.
+/// Marks unfinished student code: throws TodoError with `what`, which starts with
+/// "TODO (lab NN): " (`tools/skeleton check` enforces it), e.g.
+/// `todo("TODO (lab 01): choose the clone(2) namespace flags")`. `main` prints it after
+/// the program's name and the step it stopped, as every error: `lab01: error: clone the
+/// child in new namespaces: TODO (lab 01): choose the clone(2) namespace flags`.
 /// The extra arguments are the parameters the missing code will use; naming them
 /// here keeps the skeleton free of unused-parameter warnings.
 template <class... Unused>
@@ -107,7 +110,7 @@ inline constexpr std::size_t kMaxQuotedLength = 64;
 std::string quoted(std::string_view value);
 
 /// quoted() of a std::string. These exact matches keep `quoted(text)` on a std::string
-/// from calling std::quoted (<iomanip>) instead, which argument-dependent lookup also finds.
+/// from calling std::quoted (`<iomanip>`) instead, which argument-dependent lookup also finds.
 inline std::string quoted(const std::string& value) { return quoted(std::string_view(value)); }
 /// quoted() of a modifiable std::string (see the const one).
 inline std::string quoted(std::string& value) { return quoted(std::string_view(value)); }
