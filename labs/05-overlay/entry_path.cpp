@@ -20,17 +20,17 @@ constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 }  // namespace
 
 std::string normalizeEntryPath(std::string_view name) {
-    // An absolute name would be written over the host's file of that name by a careless
+    // Hint: An absolute name would be written over the host's file of that name by a careless
     // extractor; a ".." climbs out of the layer. Refuse both (Docker's own check is the
     // same: github.com/moby/moby, pkg/archive, "breakoutError").
-    todo("lab05: TODO check a tar entry's name (no absolute path, no \"..\") and normalize it", name);
+    todo("TODO (lab 05): check a tar entry's name (no absolute path, no \"..\") and normalize it", name);
 }
 
 LayerPath classifyEntry(std::string_view name) {
-    // Only the last component can be a marker: `dir/.wh.NAME` deletes `dir/NAME`,
+    // Hint: Only the last component can be a marker: `dir/.wh.NAME` deletes `dir/NAME`,
     // `dir/.wh..wh..opq` makes `dir` opaque, and other `.wh..wh.` names are AUFS's own
     // (hard link bookkeeping): nothing to create.
-    todo("lab05: TODO read a tar entry's name: a file, a whiteout (.wh.NAME), an opaque marker (.wh..wh..opq) or ignored", name);
+    todo("TODO (lab 05): read a tar entry's name: a file, a whiteout (.wh.NAME), an opaque marker (.wh..wh..opq) or ignored", name);
 }
 
 }  // namespace mydocker::overlay

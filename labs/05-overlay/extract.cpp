@@ -57,10 +57,10 @@ std::pair<std::string, std::string> splitParent(const std::string& path) {
 /// Returns an invalid fd with errno set (ENOENT, ELOOP for a symlink on the way,
 /// ENOTDIR...) for the caller to explain.
 UniqueFd openInLayer(int layerFd, const std::string& path) {
-    // Beneath the layer (no "..", no absolute symlink out), through no symlink at all (not
+    // Hint: Beneath the layer (no "..", no absolute symlink out), through no symlink at all (not
     // even one that stays inside: the image's symlinks point into the container's root,
     // not the layer's), no /proc magic link, no other mount.
-    todo("lab05: TODO open a directory below the layer with openat2(2): RESOLVE_BENEATH, no symlinks", layerFd, path);
+    todo("TODO (lab 05): open a directory below the layer with openat2(2): RESOLVE_BENEATH, no symlinks", layerFd, path);
 }
 
 /// Creates the entries of one layer, one header at a time.
@@ -192,13 +192,21 @@ class LayerWriter {
     /// The entry's owner, mode and xattrs on the open `fd`, in the order that keeps them:
     /// chown(2) clears setuid, setgid and security.capability, so it comes first.
     void setMetadata(int fd, archive_entry* entry) {
-        todo("lab05: TODO set the entry's numeric owner, then its mode (setuid/setgid/sticky too), then its xattrs on fd", fd, entry);
+        // Hint: Numbers, never names: the host's /etc/passwd says nothing about the image's users.
+        // chown(2) clears setuid, setgid and security.capability: the owner first, then the
+        // mode, then the xattrs. overlayfs reads the trusted.overlay.* xattrs of its layers
+        // (kOverlayXattrPrefix): a tar may not set them itself.
+        todo("TODO (lab 05): set the entry's numeric owner, then its mode (setuid/setgid/sticky too), then its xattrs on fd", fd, entry);
     }
 
     /// The same for an entry that cannot be opened (a symlink, a device, a fifo): through
     /// its directory, never following it.
     void setMetadataAt(int dirFd, const std::string& base, archive_entry* entry) {
-        todo("lab05: TODO set the owner, mode and xattrs of a symlink or node through its directory, without following it", dirFd, base, entry);
+        // Hints:
+        // - A symlink has no mode of its own on Linux (it is always 0777).
+        // - No fd form for a symlink: its directory's fd, through /proc, then its name,
+        //   which lsetxattr(2) does not follow.
+        todo("TODO (lab 05): set the owner, mode and xattrs of a symlink or node through its directory, without following it", dirFd, base, entry);
     }
 
     // --- one function per kind of entry -------------------------------------------------
@@ -213,36 +221,43 @@ class LayerWriter {
 
     void makeDirectory(int parent, const std::string& base, const std::string& path,
                        archive_entry* entry) {
-        todo("lab05: TODO create a directory (or keep the one there), open it, set its metadata; its times come last", parent, base, path, entry);
+        // Hint: Every entry created in it from now on changes its mtime: set it at the end.
+        todo("TODO (lab 05): create a directory (or keep the one there), open it, set its metadata; its times come last", parent, base, path, entry);
     }
 
     void makeFile(archive* tar, int parent, const std::string& base, archive_entry* entry) {
-        todo("lab05: TODO create a regular file (O_EXCL | O_NOFOLLOW), write its data, set its metadata and times", tar, parent, base, entry);
+        // Hint: O_EXCL | O_NOFOLLOW: a new file, never an existing one or a symlink's target
+        // (makeRoom() cleared the name); root's alone until setMetadata() gives it its owner
+        // and mode. Its times last: writing its data changes its mtime.
+        todo("TODO (lab 05): create a regular file (O_EXCL | O_NOFOLLOW), write its data, set its metadata and times", tar, parent, base, entry);
     }
 
     void makeSymlink(int parent, const std::string& base, archive_entry* entry) {
-        todo("lab05: TODO create a symlink (its target is text: never followed here), set its owner and times", parent, base, entry);
+        // Hint: Its target is text the container resolves in its own root: store it as it is.
+        todo("TODO (lab 05): create a symlink (its target is text: never followed here), set its owner and times", parent, base, entry);
     }
 
     void makeNode(int parent, const std::string& base, archive_entry* entry) {
-        todo("lab05: TODO create a device node or fifo with mknodat(2), set its metadata and times", parent, base, entry);
+        // Hint: mknodat(2) takes the type (S_IFCHR, S_IFBLK, S_IFIFO) in its mode;
+        // archive_entry_rdev(3) has the device number, major and minor in one dev_t.
+        todo("TODO (lab 05): create a device node or fifo with mknodat(2), set its metadata and times", parent, base, entry);
     }
 
     void hardLink(const std::string& path, const char* link) {
-        // A hard link names an earlier entry of this layer: the same rules apply to its
+        // Hint: A hard link names an earlier entry of this layer: the same rules apply to its
         // name, and linkat(2) without AT_SYMLINK_FOLLOW links a symlink itself, never
         // what it points to.
-        todo("lab05: TODO link to an earlier entry of this layer (checked like any name) with linkat(2)", path, link);
+        todo("TODO (lab 05): link to an earlier entry of this layer (checked like any name) with linkat(2)", path, link);
     }
 
     void whiteout(const std::string& path, archive_entry* entry) {
-        // The deleted name becomes overlay's whiteout, owned as the tar's marker was.
-        todo("lab05: TODO replace whatever is at path with overlay's whiteout (makeWhiteout)", path, entry);
+        // Hint: The deleted name becomes overlay's whiteout, owned as the tar's marker was.
+        todo("TODO (lab 05): replace whatever is at path with overlay's whiteout (makeWhiteout)", path, entry);
     }
 
     void opaque(const std::string& path) {
-        // The marker may come before its directory's own entry, or without one.
-        todo("lab05: TODO make the directory at path (created if missing) opaque (markOpaque)", path);
+        // Hint: The marker may come before its directory's own entry, or without one.
+        todo("TODO (lab 05): make the directory at path (created if missing) opaque (markOpaque)", path);
     }
 
     int layer_;

@@ -16,22 +16,23 @@
 #include "mydocker/unique_fd.hpp"
 
 namespace mydocker::overlay {
-namespace {
-
-}  // namespace
 
 void makeLayerLinks(const OverlaySpec& spec) {
-    todo("lab05: TODO give every layer a short name: a symlink in spec.linkDir to its directory", spec);
+    // Hint: mount(2) reads one page of options: a hundred layers' paths in the store (about 100
+    // bytes each) do not fit, a hundred short names do.
+    todo("TODO (lab 05): give every layer a short name: a symlink in spec.linkDir to its directory", spec);
 }
 
 std::string overlayOptions(const OverlaySpec& spec) {
-    // lowerdir= lists the topmost layer first: the reverse of the image's order. The
+    // Hint: lowerdir= lists the topmost layer first: the reverse of the image's order. The
     // other three options keep upperdir a plain diff of the container's changes.
-    todo("lab05: TODO the overlay's options: lowerdir= (short names, top first), upperdir=, workdir=, redirect_dir=off,index=off,metacopy=off", spec);
+    todo("TODO (lab 05): the overlay's options: lowerdir= (short names, top first), upperdir=, workdir=, redirect_dir=off,index=off,metacopy=off", spec);
 }
 
 std::vector<rootfs::MountStep> planOverlay(const OverlaySpec& spec) {
-    todo("lab05: TODO plan the overlay mount: change to linkDir, then mount overlay on the target", spec);
+    // Hint: The short names are relative: overlay resolves them from the working directory of
+    // the process that calls mount(2), once; then the mount holds the layers themselves.
+    todo("TODO (lab 05): plan the overlay mount: change to linkDir, then mount overlay on the target", spec);
 }
 
 }  // namespace mydocker::overlay

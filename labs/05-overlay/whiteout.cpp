@@ -16,13 +16,13 @@
 namespace mydocker::overlay {
 
 void makeWhiteout(int dirFd, const std::string& name) {
-    // mknod(2) of a character device needs CAP_MKNOD: the runtime has it as root.
-    todo("lab05: TODO create overlay's whiteout: a character device 0/0 named `name` in dirFd (mknodat)", dirFd, name);
+    // Hint: mknod(2) of a character device needs CAP_MKNOD: the runtime has it as root.
+    todo("TODO (lab 05): create overlay's whiteout: a character device 0/0 named `name` in dirFd (mknodat)", dirFd, name);
 }
 
 void markOpaque(int dirFd) {
-    // trusted.* xattrs need CAP_SYS_ADMIN: no user can forge one on their own files.
-    todo("lab05: TODO mark the directory dirFd opaque: fsetxattr trusted.overlay.opaque=y", dirFd);
+    // Hint: trusted.* xattrs need CAP_SYS_ADMIN: no user can forge one on their own files.
+    todo("TODO (lab 05): mark the directory dirFd opaque: fsetxattr trusted.overlay.opaque=y", dirFd);
 }
 
 }  // namespace mydocker::overlay

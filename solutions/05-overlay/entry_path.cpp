@@ -30,10 +30,10 @@ bool startsWith(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 std::string normalizeEntryPath(std::string_view name) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): check a tar entry's name (no absolute path, no \"..\") and normalize it", name);
     // An absolute name would be written over the host's file of that name by a careless
     // extractor; a ".." climbs out of the layer. Refuse both (Docker's own check is the
     // same: github.com/moby/moby, pkg/archive, "breakoutError").
-    // BEGIN SOLUTION: todo("lab05: TODO check a tar entry's name (no absolute path, no \"..\") and normalize it", name);
     if (!name.empty() && name.front() == '/') throw unsafe(name, "an absolute path");
     std::string path;
     std::size_t start = 0;
@@ -52,10 +52,10 @@ std::string normalizeEntryPath(std::string_view name) {
 }
 
 LayerPath classifyEntry(std::string_view name) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): read a tar entry's name: a file, a whiteout (.wh.NAME), an opaque marker (.wh..wh..opq) or ignored", name);
     // Only the last component can be a marker: `dir/.wh.NAME` deletes `dir/NAME`,
     // `dir/.wh..wh..opq` makes `dir` opaque, and other `.wh..wh.` names are AUFS's own
     // (hard link bookkeeping): nothing to create.
-    // BEGIN SOLUTION: todo("lab05: TODO read a tar entry's name: a file, a whiteout (.wh.NAME), an opaque marker (.wh..wh..opq) or ignored", name);
     const std::string path = normalizeEntryPath(name);
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);

@@ -57,10 +57,10 @@ std::pair<std::string, std::string> splitParent(const std::string& path) {
 /// Returns an invalid fd with errno set (ENOENT, ELOOP for a symlink on the way,
 /// ENOTDIR...) for the caller to explain.
 UniqueFd openInLayer(int layerFd, const std::string& path) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): open a directory below the layer with openat2(2): RESOLVE_BENEATH, no symlinks", layerFd, path);
     // Beneath the layer (no "..", no absolute symlink out), through no symlink at all (not
     // even one that stays inside: the image's symlinks point into the container's root,
     // not the layer's), no /proc magic link, no other mount.
-    // BEGIN SOLUTION: todo("lab05: TODO open a directory below the layer with openat2(2): RESOLVE_BENEATH, no symlinks", layerFd, path);
     open_how how{};
     how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;  // the last component is checked too
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
@@ -198,7 +198,11 @@ class LayerWriter {
     /// The entry's owner, mode and xattrs on the open `fd`, in the order that keeps them:
     /// chown(2) clears setuid, setgid and security.capability, so it comes first.
     void setMetadata(int fd, archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO set the entry's numeric owner, then its mode (setuid/setgid/sticky too), then its xattrs on fd", fd, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): set the entry's numeric owner, then its mode (setuid/setgid/sticky too), then its xattrs on fd", fd, entry);
+        // Numbers, never names: the host's /etc/passwd says nothing about the image's users.
+        // chown(2) clears setuid, setgid and security.capability: the owner first, then the
+        // mode, then the xattrs. overlayfs reads the trusted.overlay.* xattrs of its layers
+        // (kOverlayXattrPrefix): a tar may not set them itself.
         const auto [uid, gid] = entryOwner(entry);
         if (::fchown(fd, uid, gid) != 0) throw SysError("fchown", archive_entry_pathname(entry));
         const mode_t mode = archive_entry_perm(entry) & kPermissionBits;
@@ -218,7 +222,7 @@ class LayerWriter {
     /// The same for an entry that cannot be opened (a symlink, a device, a fifo): through
     /// its directory, never following it.
     void setMetadataAt(int dirFd, const std::string& base, archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO set the owner, mode and xattrs of a symlink or node through its directory, without following it", dirFd, base, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): set the owner, mode and xattrs of a symlink or node through its directory, without following it", dirFd, base, entry);
         const auto [uid, gid] = entryOwner(entry);
         if (::fchownat(dirFd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
             throw SysError("fchownat", base);
@@ -258,7 +262,7 @@ class LayerWriter {
 
     void makeDirectory(int parent, const std::string& base, const std::string& path,
                        archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO create a directory (or keep the one there), open it, set its metadata; its times come last", parent, base, path, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): create a directory (or keep the one there), open it, set its metadata; its times come last", parent, base, path, entry);
         makeRoom(parent, base, true);
         if (::mkdirat(parent, base.c_str(), kPrivateMode) != 0 && errno != EEXIST) {
             throw SysError("mkdirat", path);
@@ -272,7 +276,10 @@ class LayerWriter {
     }
 
     void makeFile(archive* tar, int parent, const std::string& base, archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO create a regular file (O_EXCL | O_NOFOLLOW), write its data, set its metadata and times", tar, parent, base, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): create a regular file (O_EXCL | O_NOFOLLOW), write its data, set its metadata and times", tar, parent, base, entry);
+        // O_EXCL | O_NOFOLLOW: a new file, never an existing one or a symlink's target
+        // (makeRoom() cleared the name); root's alone until setMetadata() gives it its owner
+        // and mode. Its times last: writing its data changes its mtime.
         makeRoom(parent, base, false);
         const UniqueFd file(::openat(parent, base.c_str(),
                                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -286,7 +293,8 @@ class LayerWriter {
     }
 
     void makeSymlink(int parent, const std::string& base, archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO create a symlink (its target is text: never followed here), set its owner and times", parent, base, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): create a symlink (its target is text: never followed here), set its owner and times", parent, base, entry);
+        // Its target is text the container resolves in its own root: store it as it is.
         const char* pointsTo = archive_entry_symlink(entry);
         if (pointsTo == nullptr) throw UsageError("invalid symlink (it has no target)");
         makeRoom(parent, base, false);
@@ -300,7 +308,9 @@ class LayerWriter {
     }
 
     void makeNode(int parent, const std::string& base, archive_entry* entry) {
-        // BEGIN SOLUTION: todo("lab05: TODO create a device node or fifo with mknodat(2), set its metadata and times", parent, base, entry);
+        // BEGIN SOLUTION: todo("TODO (lab 05): create a device node or fifo with mknodat(2), set its metadata and times", parent, base, entry);
+        // mknodat(2) takes the type (S_IFCHR, S_IFBLK, S_IFIFO) in its mode;
+        // archive_entry_rdev(3) has the device number, major and minor in one dev_t.
         makeRoom(parent, base, false);
         const dev_t device = archive_entry_rdev(entry);  // major and minor, as the tar has them
         const mode_t type = archive_entry_filetype(entry);
@@ -316,10 +326,10 @@ class LayerWriter {
     }
 
     void hardLink(const std::string& path, const char* link) {
+        // BEGIN SOLUTION: todo("TODO (lab 05): link to an earlier entry of this layer (checked like any name) with linkat(2)", path, link);
         // A hard link names an earlier entry of this layer: the same rules apply to its
         // name, and linkat(2) without AT_SYMLINK_FOLLOW links a symlink itself, never
         // what it points to.
-        // BEGIN SOLUTION: todo("lab05: TODO link to an earlier entry of this layer (checked like any name) with linkat(2)", path, link);
         const std::string target = normalizeEntryPath(link);
         if (target == path) return;  // a link to itself: nothing to do
         if (target.empty()) throw UsageError("invalid hard link to the layer's own directory");
@@ -341,8 +351,8 @@ class LayerWriter {
     }
 
     void whiteout(const std::string& path, archive_entry* entry) {
+        // BEGIN SOLUTION: todo("TODO (lab 05): replace whatever is at path with overlay's whiteout (makeWhiteout)", path, entry);
         // The deleted name becomes overlay's whiteout, owned as the tar's marker was.
-        // BEGIN SOLUTION: todo("lab05: TODO replace whatever is at path with overlay's whiteout (makeWhiteout)", path, entry);
         const auto [dir, base] = splitParent(path);
         const int parent = directory(dir);
         makeRoom(parent, base, false);
@@ -355,8 +365,8 @@ class LayerWriter {
     }
 
     void opaque(const std::string& path) {
+        // BEGIN SOLUTION: todo("TODO (lab 05): make the directory at path (created if missing) opaque (markOpaque)", path);
         // The marker may come before its directory's own entry, or without one.
-        // BEGIN SOLUTION: todo("lab05: TODO make the directory at path (created if missing) opaque (markOpaque)", path);
         markOpaque(directory(path));
         // END SOLUTION
     }

@@ -16,9 +16,10 @@
 #include "mydocker/unique_fd.hpp"
 
 namespace mydocker::overlay {
-namespace {
 
 // BEGIN SOLUTION
+namespace {
+
 /// The short name of the layer at `index` (0 is the bottom one) in the link directory:
 /// "1", "2"... A hundred layers take under 400 bytes of lowerdir=.
 std::string linkName(std::size_t index) {
@@ -35,12 +36,14 @@ std::string escapeOption(const std::string& path) {
     }
     return escaped;
 }
-// END SOLUTION
 
 }  // namespace
+// END SOLUTION
 
 void makeLayerLinks(const OverlaySpec& spec) {
-    // BEGIN SOLUTION: todo("lab05: TODO give every layer a short name: a symlink in spec.linkDir to its directory", spec);
+    // BEGIN SOLUTION: todo("TODO (lab 05): give every layer a short name: a symlink in spec.linkDir to its directory", spec);
+    // mount(2) reads one page of options: a hundred layers' paths in the store (about 100
+    // bytes each) do not fit, a hundred short names do.
     const UniqueFd dir(::open(spec.linkDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) throw SysError("open", spec.linkDir);
     for (std::size_t i = 0; i < spec.layers.size(); ++i) {
@@ -52,9 +55,9 @@ void makeLayerLinks(const OverlaySpec& spec) {
 }
 
 std::string overlayOptions(const OverlaySpec& spec) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): the overlay's options: lowerdir= (short names, top first), upperdir=, workdir=, redirect_dir=off,index=off,metacopy=off", spec);
     // lowerdir= lists the topmost layer first: the reverse of the image's order. The
     // other three options keep upperdir a plain diff of the container's changes.
-    // BEGIN SOLUTION: todo("lab05: TODO the overlay's options: lowerdir= (short names, top first), upperdir=, workdir=, redirect_dir=off,index=off,metacopy=off", spec);
     std::string lower;
     for (std::size_t i = spec.layers.size(); i-- > 0;) {
         if (!lower.empty()) lower += ':';
@@ -74,7 +77,7 @@ std::string overlayOptions(const OverlaySpec& spec) {
 }
 
 std::vector<rootfs::MountStep> planOverlay(const OverlaySpec& spec) {
-    // BEGIN SOLUTION: todo("lab05: TODO plan the overlay mount: change to linkDir, then mount overlay on the target", spec);
+    // BEGIN SOLUTION: todo("TODO (lab 05): plan the overlay mount: change to linkDir, then mount overlay on the target", spec);
     // The short names are relative: overlay resolves them from the working directory of
     // the process that calls mount(2), once; then the mount holds the layers themselves.
     return {

@@ -16,8 +16,8 @@
 namespace mydocker::overlay {
 
 void makeWhiteout(int dirFd, const std::string& name) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): create overlay's whiteout: a character device 0/0 named `name` in dirFd (mknodat)", dirFd, name);
     // mknod(2) of a character device needs CAP_MKNOD: the runtime has it as root.
-    // BEGIN SOLUTION: todo("lab05: TODO create overlay's whiteout: a character device 0/0 named `name` in dirFd (mknodat)", dirFd, name);
     if (::mknodat(dirFd, name.c_str(), S_IFCHR, makedev(0, 0)) != 0) {
         throw SysError("mknodat", name);
     }
@@ -25,8 +25,8 @@ void makeWhiteout(int dirFd, const std::string& name) {
 }
 
 void markOpaque(int dirFd) {
+    // BEGIN SOLUTION: todo("TODO (lab 05): mark the directory dirFd opaque: fsetxattr trusted.overlay.opaque=y", dirFd);
     // trusted.* xattrs need CAP_SYS_ADMIN: no user can forge one on their own files.
-    // BEGIN SOLUTION: todo("lab05: TODO mark the directory dirFd opaque: fsetxattr trusted.overlay.opaque=y", dirFd);
     if (::fsetxattr(dirFd, kOpaqueXattr, kOpaqueValue, std::strlen(kOpaqueValue), 0) != 0) {
         throw SysError("fsetxattr", kOpaqueXattr);
     }
