@@ -21,7 +21,8 @@ namespace {
 constexpr const char* kStrayId = "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
 
 /// The v1 cpuset files a new cpuset cgroup starts without (empty), copied from its parent
-/// as the runtime would: a crashed run left them filled.
+/// as the runtime would: a crashed run left them filled. (On v2 an empty one inherits its
+/// parent's, and the root has none.)
 const std::vector<std::string> kCpusetFiles = {"cpuset.cpus", "cpuset.mems"};
 
 class Lab03LeakCheck : public LabTest {
@@ -68,7 +69,9 @@ class Lab03LeakCheck : public LabTest {
             made_.push_back(dir);
             for (const auto& file : kCpusetFiles) {
                 const std::string path = joinPath(dir, file);
-                if (pathExists(path)) writeFile(path, readFile(joinPath(parent, file)));
+                const std::string parentFile = joinPath(parent, file);
+                if (pathExists(path) && pathExists(parentFile))
+                    writeFile(path, readFile(parentFile));
             }
         }
     }
