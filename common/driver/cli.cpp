@@ -36,6 +36,7 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addImagesVerb(app, globals));
         verbs.push_back(addRmiVerb(app, globals));
     }
+    if constexpr (lab >= 6) verbs.push_back(addNetworkVerb(app, globals));
     return verbs;
 }
 

@@ -6,11 +6,16 @@
 //   resolve the image, make upper/work           (05)
 //   create the cgroup, apply the limits          (03)
 //   limit memory                                 (04)
+//   allocate an address                          (06)
+//   generate /etc/hosts and /etc/resolv.conf     (06)
 //   clone the child in new namespaces  ---------->     block on the sync pipe
+//     (a network namespace too from lab 06)
 //   put it in the cgroup                         (03)
+//   wire its network: veth, address, routes      (06)
 //   release the child  -------------------------->     enter a cgroup namespace (03, v2)
 //                                                      set up the root filesystem (02),
 //                                                        the image's layers on overlay (05),
+//                                                        /etc/hosts, /etc/resolv.conf (06),
 //                                                        or mount /proc (01)
 //                                                      enter the working directory (05)
 //                                                      set the hostname (01)
@@ -27,6 +32,7 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +55,7 @@
 #include "mydocker/state.hpp"
 #include "mydocker/teardown.hpp"
 #include "mydocker/unique_fd.hpp"
+#include "network.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -88,6 +95,7 @@ struct Container {
     ContainerState state;
     rootfs::RootfsSpec root;                  // its root filesystem: --rootfs (02), an image (05)
     std::unique_ptr<cgroups::Cgroup> cgroup;  // lab 03
+    std::optional<Attachment> attachment;     // lab 06: its place on a network
     ns::Child child;                          // pid -1 until cloned, and again once reaped
     UniqueFd report;                          // the child's report pipe: EOF once CMD runs
     bool ran = false;                         // CMD started: the record is kept
@@ -123,10 +131,10 @@ struct Container {
     }
 
     // --- clone the child in new namespaces ------------------------------------------
-    void clone() {
+    void clone(int extraFlags) {
         Pipe pipe = makePipe();
         const int reportWrite = pipe.write.get();
-        child = ns::spawnChild(ns::containerCloneFlags(), [this, reportWrite] {
+        child = ns::spawnChild(ns::containerCloneFlags() | extraFlags, [this, reportWrite] {
             return childMain(config, root, reportWrite);
         });
         pipe.write.reset();  // only the child writes: we must see EOF when it execs
@@ -260,11 +268,41 @@ int runContainer(const RunConfig& config) {
                       [&] { memory::applyMemoryLimit(*c.cgroup, *config.limits.memoryBytes); });
         }
     }
+    int netFlags = 0;
+    if constexpr (lab >= 6) {
+        const NetMode mode = netModeOf(config.net);
+        if (mode != NetMode::host) netFlags = CLONE_NEWNET;
+        if (mode == NetMode::bridge) {
+            steps.run(
+                "allocate an address",
+                [&] { c.attachment = allocateAddress(config.root, config.net, config.id); },
+                [&] { releaseAddresses(config.root, config.id); });
+        }
+        if (!c.root.rootfs.empty()) {
+            // Before the clone: the child plans its mounts from its copy of the spec.
+            steps.run("generate /etc/hosts and /etc/resolv.conf", [&] {
+                addGeneratedEtcFiles(config.root, config.id, config.hostname, mode,
+                                     c.attachment ? &*c.attachment : nullptr, c.root);
+            });
+        }
+    }
     steps.run(
-        "clone the child in new namespaces", [&] { c.clone(); }, [&] { c.killChild(); });
+        "clone the child in new namespaces", [&] { c.clone(netFlags); }, [&] { c.killChild(); });
     if constexpr (lab >= 3) {
         // Before it runs anything: every process it forks is born in the cgroup.
         steps.run("put it in the cgroup", [&] { c.cgroup->attach(c.child.pid); });
+    }
+    if constexpr (lab >= 6) {
+        if (c.attachment) {
+            c.attachment->endpoint.pid = c.child.pid;
+            // Before the release: CMD finds its network ready, even a one-shot CMD.
+            steps.run(
+                "wire its network: veth, address, routes",
+                [&] { network::connectContainer(c.attachment->endpoint); },
+                [&] { network::disconnectContainer(c.attachment->endpoint); });
+        } else if (netFlags != 0) {
+            steps.run("bring up lo", [&] { bringUpLoopback(c.child.pid); });
+        }
     }
     steps.run("release the child", [&] { ns::release(c.child); });
     c.awaitExec(signalFd);

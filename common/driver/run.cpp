@@ -17,6 +17,7 @@
 #include "mydocker/namespaces.hpp"
 #include "mydocker/rootfs.hpp"
 #include "mydocker/state.hpp"
+#include "network.hpp"
 #include "pipeline.hpp"
 #include "verbs.hpp"
 
@@ -136,6 +137,19 @@ struct Lab05Image {
     }
 };
 
+/// Lab 06: the container's network.
+struct Lab06Flags {
+    Flag net;
+
+    void declare(CLI::App& run) {
+        net.declare(run, "--net,--network", "bridge (default), none, host or a network's name");
+    }
+    void check(RunConfig& config) const {
+        config.net = net ? *net : "bridge";
+        checkNetFlag(config.root, config.net);
+    }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
@@ -143,6 +157,7 @@ struct RunFlags {
     Lab03Flags lab03;
     Lab04Flags lab04;
     Lab05Image lab05;
+    Lab06Flags lab06;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -150,6 +165,7 @@ struct RunFlags {
         if constexpr (lab >= 2) lab02.declare(run);
         if constexpr (lab >= 3) lab03.declare(run);
         if constexpr (lab >= 4) lab04.declare(run);
+        if constexpr (lab >= 6) lab06.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
             run.add_option("command", command,
@@ -171,6 +187,7 @@ struct RunFlags {
         if constexpr (lab >= 3) lab03.check(config);
         if constexpr (lab >= 4) lab04.check(config);
         if constexpr (lab >= 5) lab05.check(config, command);
+        if constexpr (lab >= 6) lab06.check(config);
         return config;
     }
 };

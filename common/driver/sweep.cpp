@@ -17,6 +17,7 @@
 #include "mydocker/file.hpp"
 #include "mydocker/log.hpp"
 #include "mydocker/state.hpp"
+#include "network.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -37,6 +38,12 @@ void sweep(const std::string& root, ContainerState& state) {
         cgroup->destroy();
     }
     if constexpr (lab >= 5) removeContainerLayers(root, state.id);  // its upper dir too
+    if constexpr (lab >= 6) {
+        // Its veth pair dies with its namespace (soon after PID 1): delete it now, and give
+        // back its address, which is only in the records.
+        removeHostVeth(state.id);
+        releaseAddresses(root, state.id);
+    }
     if (state.startedAt.empty()) {
         // CMD never ran: the container is undone whole, as a failed start would be.
         removeRecord(root, state.id);

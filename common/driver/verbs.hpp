@@ -33,4 +33,7 @@ Verb addImagesVerb(CLI::App& app, const Globals& globals);
 /// `rmi NAME` (rmi.cpp, lab 05).
 Verb addRmiVerb(CLI::App& app, const Globals& globals);
 
+/// `network create|ls|rm` (network.cpp, lab 06).
+Verb addNetworkVerb(CLI::App& app, const Globals& globals);
+
 }  // namespace mydocker::driver

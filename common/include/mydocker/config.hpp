@@ -38,6 +38,7 @@ struct RunConfig {
     std::vector<std::string> env;       ///< the container's environment, KEY=VALUE
     std::string workingDir;             ///< CMD's working directory (lab 05: the image's), "" = /
     bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
+    std::string net = "bridge";         ///< --net (lab 06): bridge, none, host or a network's name
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.
