@@ -303,7 +303,8 @@ Subnet chooseSubnet(const std::string& root, const std::optional<Subnet>& asked)
 /// Call with the networks' lock held.
 NetworkRecord createNetwork(const std::string& root, const CreateRequest& request) {
     if (network::loadNetwork(root, request.name)) {
-        throw UsageError(fmt::format("network {} already exists", quoted(request.name)));
+        throw UsageError(
+            fmt::format("cannot create network {} (it exists already)", quoted(request.name)));
     }
     const HostLock hostLock;
     NetworkRecord record;
@@ -348,7 +349,7 @@ NetworkRecord createNetwork(const std::string& root, const CreateRequest& reques
 /// it was the last network on the host. Call with the networks' lock held.
 void removeNetwork(const std::string& root, const std::string& name) {
     const auto record = network::loadNetwork(root, name);
-    if (!record) throw UsageError(fmt::format("no such network {}", quoted(name)));
+    if (!record) throw UsageError(fmt::format("no such network {} (see network ls)", quoted(name)));
     if (!record->allocated.empty()) {
         throw UsageError(fmt::format("network {} has {} container(s) (stop them first: {})",
                                      quoted(name), record->allocated.size(),
@@ -462,7 +463,7 @@ Attachment allocateAddress(const std::string& root, const std::string& name,
     auto record = network::loadNetwork(root, name);
     if (!record && name == kDefaultNetwork)
         record = createNetwork(root, CreateRequest{name, {}, {}});
-    if (!record) throw UsageError(fmt::format("no such network {}", quoted(name)));
+    if (!record) throw UsageError(fmt::format("no such network {} (see network ls)", quoted(name)));
     std::set<Ipv4> taken;
     for (const auto& [address, holder] : record->allocated) taken.insert(address);
     const auto address = network::firstFreeAddress(
@@ -532,27 +533,27 @@ Verb addNetworkVerb(CLI::App& app, const Globals& globals) {
     CLI::App* ls = command->add_subcommand("ls", "List networks");
     CLI::App* rm = command->add_subcommand("rm", "Remove a network");
     rm->add_option("name", flags->rmName, "NAME")->required();
-    return Verb{
-        command, [flags, create, ls, rm, &globals] {
-            if (create->parsed()) {
-                // Checked before the lock: bad input leaves nothing, not even a lock file.
-                const CreateRequest request =
-                    checkCreate(flags->createName, flags->subnet, flags->gateway);
-                const network::NetworkLock lock(globals.root);
-                const NetworkRecord record = createNetwork(globals.root, request);
-                std::puts(record.name.c_str());
-            } else if (ls->parsed()) {
-                printNetworks(globals.root);
-            } else if (rm->parsed()) {
-                if (!network::loadNetwork(globals.root, flags->rmName)) {
-                    throw UsageError(fmt::format("no such network {}", quoted(flags->rmName)));
-                }
-                const network::NetworkLock lock(globals.root);
-                removeNetwork(globals.root, flags->rmName);
-                std::puts(flags->rmName.c_str());
-            }
-            return 0;
-        }};
+    return Verb{command, [flags, create, ls, rm, &globals] {
+                    if (create->parsed()) {
+                        // Checked before the lock: bad input leaves nothing, not even a lock file.
+                        const CreateRequest request =
+                            checkCreate(flags->createName, flags->subnet, flags->gateway);
+                        const network::NetworkLock lock(globals.root);
+                        const NetworkRecord record = createNetwork(globals.root, request);
+                        std::puts(record.name.c_str());
+                    } else if (ls->parsed()) {
+                        printNetworks(globals.root);
+                    } else if (rm->parsed()) {
+                        if (!network::loadNetwork(globals.root, flags->rmName)) {
+                            throw UsageError(fmt::format("no such network {} (see network ls)",
+                                                         quoted(flags->rmName)));
+                        }
+                        const network::NetworkLock lock(globals.root);
+                        removeNetwork(globals.root, flags->rmName);
+                        std::puts(flags->rmName.c_str());
+                    }
+                    return 0;
+                }};
 }
 
 }  // namespace mydocker::driver

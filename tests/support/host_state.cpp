@@ -12,9 +12,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
+#include "mydocker/process.hpp"
 #include "support/kernel_state.hpp"
 
 namespace mydocker::test {
@@ -31,6 +35,40 @@ constexpr int kStateDepth = 4;
 /// How long TearDown waits for a killed process tree, or a cgroup's last task, to go away.
 constexpr auto kSettleTime = 5s;
 constexpr auto kPollInterval = 20ms;
+
+/// The sysctl lab 06 turns on with its first network.
+constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
+
+/// The words of a line of `iptables -S`: split at spaces, "quoted strings" kept whole.
+std::vector<std::string> splitRuleLine(const std::string& line) {
+    std::vector<std::string> words;
+    std::string word;
+    bool quoted = false;
+    bool any = false;
+    for (const char c : line) {
+        if (c == '"') {
+            quoted = !quoted;
+            any = true;
+        } else if (c == ' ' && !quoted) {
+            if (any) words.push_back(word);
+            word.clear();
+            any = false;
+        } else {
+            word += c;
+            any = true;
+        }
+    }
+    if (any) words.push_back(word);
+    return words;
+}
+
+/// The named network namespaces (`ip netns add`), none if /run/netns does not exist.
+std::set<std::string> namedNetns() {
+    std::set<std::string> names;
+    if (!isDirectory("/run/netns")) return names;
+    for (const auto& name : listDir("/run/netns")) names.insert(name);
+    return names;
+}
 
 bool containsMydocker(const std::string& name) {
     return name.find("mydocker") != std::string::npos;
@@ -152,7 +190,95 @@ HostSnapshot HostSnapshot::take() {
     snapshot.cgroupDirs = mydockerCgroupDirs();
     for (const pid_t pid : descendantsOf(::getpid())) snapshot.processes.insert(pid);
     snapshot.files = runtimeFiles();
+    snapshot.links = hostLinks();
+    snapshot.rules = runtimeRules();
+    snapshot.ipForward = readLine(kIpForward);
+    snapshot.netns = namedNetns();
     return snapshot;
+}
+
+std::set<std::string> hostLinks() {
+    const auto names = entriesOf("/sys/class/net");
+    return {names.begin(), names.end()};
+}
+
+std::set<std::string> runtimeRules() {
+    std::set<std::string> rules;
+    for (const char* table : {"filter", "nat"}) {
+        ProcessResult result;
+        try {
+            result = runProcess({"iptables", "-w", "10", "-t", table, "-S"});
+        } catch (const Error&) {
+            return rules;  // no iptables on this host: no lab that needs it runs here
+        }
+        std::istringstream lines(result.out);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (line.find("mydocker") != std::string::npos ||
+                line.find("MYDOCKER") != std::string::npos) {
+                rules.insert(fmt::format("{} {}", table, line));
+            }
+        }
+    }
+    return rules;
+}
+
+std::vector<std::string> cleanLeakedNetwork(const HostSnapshot& before) {
+    std::vector<std::string> leaks;
+    // A veth pair goes with the namespace of its peer, a moment after its last process.
+    const auto deadline = std::chrono::steady_clock::now() + kSettleTime;
+    std::set<std::string> links = hostLinks();
+    const auto newLinks = [&] {
+        std::vector<std::string> found;
+        for (const auto& link : links) {
+            if (before.links.count(link) == 0) found.push_back(link);
+        }
+        return found;
+    };
+    while (!newLinks().empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(kPollInterval);
+        links = hostLinks();
+    }
+    for (const auto& link : newLinks()) {
+        leaks.push_back(fmt::format("a network interface: {}", link));
+        runProcess({"ip", "link", "del", link});
+    }
+    // Rules before chains: a chain is deleted only once empty and unreferenced.
+    std::vector<std::string> chains;
+    for (const auto& entry : runtimeRules()) {
+        if (before.rules.count(entry) != 0) continue;
+        leaks.push_back(fmt::format("an iptables rule or chain: -t {}", entry));
+        const auto space = entry.find(' ');
+        const std::string table = entry.substr(0, space);
+        std::vector<std::string> words = splitRuleLine(entry.substr(space + 1));
+        if (words.size() >= 2 && words[0] == "-N") {
+            chains.push_back(table + " " + words[1]);
+            continue;
+        }
+        if (words.empty() || words[0] != "-A") continue;
+        words[0] = "-D";
+        std::vector<std::string> argv = {"iptables", "-w", "10", "-t", table};
+        argv.insert(argv.end(), words.begin(), words.end());
+        runProcess(argv);
+    }
+    for (const auto& chain : chains) {
+        const auto space = chain.find(' ');
+        runProcess(
+            {"iptables", "-w", "10", "-t", chain.substr(0, space), "-F", chain.substr(space + 1)});
+        runProcess(
+            {"iptables", "-w", "10", "-t", chain.substr(0, space), "-X", chain.substr(space + 1)});
+    }
+    if (const std::string now = readLine(kIpForward); now != before.ipForward) {
+        leaks.push_back(
+            fmt::format("net.ipv4.ip_forward changed from {} to {}", before.ipForward, now));
+        writeFile(kIpForward, before.ipForward + "\n");
+    }
+    for (const auto& ns : namedNetns()) {
+        if (before.netns.count(ns) != 0) continue;
+        leaks.push_back(fmt::format("a network namespace: {}", ns));
+        runProcess({"ip", "netns", "del", ns});
+    }
+    return leaks;
 }
 
 std::vector<std::string> cleanStrayProcesses(const HostSnapshot& before) {

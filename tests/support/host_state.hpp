@@ -32,6 +32,15 @@ struct HostSnapshot {
     /// Runtime state outside the test's --root: /var/lib/mydocker, /run/mydocker, and
     /// entries named *mydocker* in /tmp, /var/tmp, /run, /var/lib and /dev/shm.
     std::set<std::string> files;
+    /// Lab 06 on: the host's network interfaces (names).
+    std::set<std::string> links;
+    /// Lab 06 on: the runtime's iptables rules and chains, every line of `iptables -t T -S`
+    /// (filter and nat) that names "mydocker" or a MYDOCKER chain, as "T LINE".
+    std::set<std::string> rules;
+    /// Lab 06 on: net.ipv4.ip_forward ("0" or "1").
+    std::string ipForward;
+    /// Lab 06 on: the named network namespaces (/run/netns).
+    std::set<std::string> netns;
 
     /// Captures the host now.
     static HostSnapshot take();
@@ -56,6 +65,16 @@ std::vector<std::string> cleanLeakedCgroups(const HostSnapshot& before);
 
 /// Removes every runtime file outside the test's directories not in `before`; one message each.
 std::vector<std::string> cleanLeakedFiles(const HostSnapshot& before);
+
+/// Deletes every network interface, runtime rule and chain, and named netns not in
+/// `before`, and puts ip_forward back; one message each.
+std::vector<std::string> cleanLeakedNetwork(const HostSnapshot& before);
+
+/// The host's interface names (/sys/class/net).
+std::set<std::string> hostLinks();
+
+/// The runtime's iptables rules and chains now (see HostSnapshot::rules).
+std::set<std::string> runtimeRules();
 
 /// rm -rf that never follows a symlink, never crosses into another filesystem, and refuses
 /// to start while anything is mounted at or below `path` (a leaked bind mount of the host's

@@ -301,6 +301,7 @@ void LabTest::TearDown() {
     if (!ready_) return;
     ready_ = false;
     stopHeldContainers();
+    removeNetworks();
     reportLeaks();
 }
 
@@ -316,6 +317,20 @@ void LabTest::stopHeldContainers() {
         process->killAndReap();
     }
     held_.clear();
+}
+
+void LabTest::removeNetworks() {
+    // Lab 06 on, a run makes the default network `bridge` (as dockerd makes docker0), and
+    // it outlives the run: the test's --root goes at the end, so its networks go first,
+    // through the runtime, as a user would remove them.
+    const std::string dir = joinPath(root_, "networks");
+    if (!isDirectory(dir)) return;
+    for (const auto& file : listDir(dir)) {
+        if (file.starts_with(".") || !file.ends_with(".json")) continue;
+        const std::string name = file.substr(0, file.size() - 5);
+        const RunResult r = lab({"network", "rm", name});
+        if (r.exitCode != 0) ADD_FAILURE() << "could not remove network " << name << ": " << r;
+    }
 }
 
 void LabTest::reportLeaks() {
@@ -338,6 +353,7 @@ void LabTest::reportLeaks() {
     const std::string why = removeTree(base_);
     if (!why.empty())
         ADD_FAILURE() << "could not remove the test's directory " << base_ << ": " << why;
+    check("network state", [this] { return cleanLeakedNetwork(before_); });
     check("files", [this] { return cleanLeakedFiles(before_); });
 }
 

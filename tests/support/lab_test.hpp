@@ -262,6 +262,7 @@ class LabTest : public ::testing::Test {
     RunResult launch(const std::vector<std::string>& argv, const LaunchOptions& options);
     void start(detail::HeldProcess& process);
     void stopHeldContainers();
+    void removeNetworks();
     void reportLeaks();
 
     bool ready_ = false;   // SetUp got as far as making the temp dirs
