@@ -447,16 +447,40 @@ GRADED_TEST_F(Lab06Bridge, OutboundTrafficIsMasqueraded, 15) {
 GRADED_TEST_F(Lab06Bridge, ParallelStartsGetDistinctAddresses, 10) {
     createNetwork("par", kSubnetParallel);
     const std::string rf = rootfs();
+    // Every container prints its address, then waits for the gate: so all of them hold
+    // their addresses at once (one that ended would give its address to the next).
+    const std::string gate = joinPath(rf, "run/gate");
+    makeDirs(joinPath(rf, "run"));
     std::vector<std::future<ProcessResult>> runs;
     for (int i = 0; i < kParallelRuns; ++i) {
         runs.push_back(std::async(std::launch::async, [&] {
             SpawnOptions options;
-            options.timeout = 60s;
+            options.timeout = 90s;
             return runProcess({labBinary(), "--root", root(), "run", "--net", "par", "--rootfs", rf,
-                               "--", "/bin/sh", "-c", "ip -o -4 addr show dev eth0"},
+                               "--", "/bin/sh", "-c",
+                               "ip -o -4 addr show dev eth0; "
+                               "while [ ! -e /run/gate ]; do sleep 0.1; done"},
                               options);
         }));
     }
+    std::size_t heldAtOnce = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        try {
+            heldAtOnce = networkRecord(root(), "par").at("allocated").size();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "the network's record is not valid JSON while containers start: "
+                          << e.what();
+            break;
+        }
+        if (heldAtOnce >= static_cast<std::size_t>(kParallelRuns)) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    // Open the gate (a new file: O_CREAT).
+    const UniqueFd opened(::open(gate.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    EXPECT_TRUE(static_cast<bool>(opened)) << "could not create " << gate;
+    EXPECT_EQ(heldAtOnce, static_cast<std::size_t>(kParallelRuns))
+        << "expected " << kParallelRuns << " containers holding an address at once";
     std::set<std::string> addresses;
     for (auto& run : runs) {
         const ProcessResult r = run.get();
