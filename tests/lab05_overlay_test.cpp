@@ -756,7 +756,8 @@ GRADED_TEST_F(Lab05Run, ImagesListsThemAndRmiRemovesUnsharedLayers, 5) {
                                  << ::testing::PrintToString(layers);
 }
 
-// rmi refuses an image a container uses, running or stopped.
+// rmi refuses an image a container uses, running or stopped; -f removes it from a stopped
+// container (whose record stays until lab 10's rm), never from a running one.
 GRADED_TEST_F(Lab05Run, RmiRefusesAnImageInUse, 4) {
     importImage(probeImage(), "busy");
     HeldImage& held = hold("busy");
@@ -765,12 +766,20 @@ GRADED_TEST_F(Lab05Run, RmiRefusesAnImageInUse, 4) {
     EXPECT_EQ(running.exitCode, 125)
         << "expected rmi refused while a container runs the image" << running;
     expectOneErrorLine(running, "busy");
+    const RunResult forced = lab({"rmi", "-f", "busy"});
+    EXPECT_EQ(forced.exitCode, 125)
+        << "expected rmi -f refused while a container runs the image" << forced;
     EXPECT_EQ(held.wait().exitCode, 0);
     const RunResult stopped = lab({"rmi", "busy"});
     EXPECT_EQ(stopped.exitCode, 125)
         << "expected rmi refused while a stopped container has the image" << stopped;
     EXPECT_TRUE(pathExists(joinPath(root(), "images/busy:latest.json")))
         << "expected the image kept";
+    const RunResult forcedStopped = lab({"rmi", "-f", "busy"});
+    EXPECT_EQ(forcedStopped.exitCode, 0)
+        << "expected rmi -f to remove the image of a stopped container" << forcedStopped;
+    EXPECT_FALSE(pathExists(joinPath(root(), "images/busy:latest.json")))
+        << "expected the image gone after rmi -f";
 }
 
 // Bad input: 125, one line naming the problem, and nothing changed in the store.

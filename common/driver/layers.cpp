@@ -73,12 +73,17 @@ void removeContainerLayers(const std::string& root, const std::string& id) {
     }
 }
 
-std::string containersUsing(const std::string& root, const std::string& image) {
+std::string containersUsing(const std::string& root, const std::string& image, bool runningOnly) {
     const std::string containers = joinPath(root, "containers");
     if (!isDirectory(containers)) return {};
     for (const std::string& id : listDir(containers)) {
         try {
-            if (loadState(root, id).image == image) return fmt::format("container {}", shortId(id));
+            const ContainerState state = loadState(root, id);
+            if (state.image != image || (runningOnly && state.status == "exited")) continue;
+            if (state.status == "exited")
+                return fmt::format("stopped container {}: -f removes the image anyway",
+                                   shortId(id));
+            return fmt::format("running container {}", shortId(id));
         } catch (const SysError& e) {
             if (e.code() == ENOENT) continue;  // a container being created: no record yet
             throw;

@@ -24,7 +24,9 @@ rootfs::RootfsSpec makeContainerLayers(const RunConfig& config);
 void removeContainerLayers(const std::string& root, const std::string& id);
 
 /// Who uses the image named `image` (Reference::str()): "container 4f1c2a9b0e3d" for the
-/// first container, running or stopped, recorded with it; "" if none.
-std::string containersUsing(const std::string& root, const std::string& image);
+/// first container recorded with it, running or stopped (with `runningOnly`: one not yet
+/// exited, whose overlay has the image's layers as its lower dirs); "" if none.
+std::string containersUsing(const std::string& root, const std::string& image,
+                            bool runningOnly = false);
 
 }  // namespace mydocker::driver
