@@ -281,6 +281,19 @@ TEST(Lab06Given, SubnetsAndAddressesParse) {
     EXPECT_FALSE(network::parseSubnet("10.0.0.0/24").overlaps(network::parseSubnet("10.0.1.0/24")));
 }
 
+TEST_F(Lab06Bridge, BadNetworkCreateLeavesTheRootEmpty) {
+    // Given code (passes on the skeleton): bad input to `network create` is refused before
+    // anything is made, not even the networks' lock file.
+    expectRejected(lab({"network", "create", "--subnet", "300.1.1.0/24", "x"}), "300.1.1.0/24");
+    expectRejected(
+        lab({"network", "create", "--subnet", "10.213.9.0/24", "--gateway", "10.213.9.255", "x"}),
+        "10.213.9.255");
+    expectRejected(lab({"network", "create", "host"}), "host");
+    expectRejected(lab({"network", "rm", "nosuch"}), "nosuch");
+    expectRejected(lab({"run", "--net", "nosuch", "--rootfs", rootfs(), "--", "/bin/true"}),
+                   "nosuch");
+}
+
 // --- a container on a network -----------------------------------------------------------
 
 GRADED_TEST_F(Lab06Bridge, ContainerHasEth0WithItsAddressMacAndMtu, 15) {

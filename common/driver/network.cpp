@@ -533,27 +533,34 @@ Verb addNetworkVerb(CLI::App& app, const Globals& globals) {
     CLI::App* ls = command->add_subcommand("ls", "List networks");
     CLI::App* rm = command->add_subcommand("rm", "Remove a network");
     rm->add_option("name", flags->rmName, "NAME")->required();
-    return Verb{command, [flags, create, ls, rm, &globals] {
-                    if (create->parsed()) {
-                        // Checked before the lock: bad input leaves nothing, not even a lock file.
-                        const CreateRequest request =
-                            checkCreate(flags->createName, flags->subnet, flags->gateway);
-                        const network::NetworkLock lock(globals.root);
-                        const NetworkRecord record = createNetwork(globals.root, request);
-                        std::puts(record.name.c_str());
-                    } else if (ls->parsed()) {
-                        printNetworks(globals.root);
-                    } else if (rm->parsed()) {
-                        if (!network::loadNetwork(globals.root, flags->rmName)) {
-                            throw UsageError(fmt::format("no such network {} (see network ls)",
-                                                         quoted(flags->rmName)));
-                        }
-                        const network::NetworkLock lock(globals.root);
-                        removeNetwork(globals.root, flags->rmName);
-                        std::puts(flags->rmName.c_str());
-                    }
-                    return 0;
-                }};
+    return Verb{
+        command, [flags, create, ls, rm, &globals] {
+            if (create->parsed()) {
+                const CreateRequest request =
+                    checkCreate(flags->createName, flags->subnet, flags->gateway);
+                // The same checks as under the lock, once before it too: bad input
+                // leaves nothing, not even a lock file in a new --root.
+                if (network::loadNetwork(globals.root, request.name)) {
+                    throw UsageError(fmt::format("cannot create network {} (it exists already)",
+                                                 quoted(request.name)));
+                }
+                if (request.subnet) chooseSubnet(globals.root, request.subnet);
+                const network::NetworkLock lock(globals.root);
+                const NetworkRecord record = createNetwork(globals.root, request);
+                std::puts(record.name.c_str());
+            } else if (ls->parsed()) {
+                printNetworks(globals.root);
+            } else if (rm->parsed()) {
+                if (!network::loadNetwork(globals.root, flags->rmName)) {
+                    throw UsageError(
+                        fmt::format("no such network {} (see network ls)", quoted(flags->rmName)));
+                }
+                const network::NetworkLock lock(globals.root);
+                removeNetwork(globals.root, flags->rmName);
+                std::puts(flags->rmName.c_str());
+            }
+            return 0;
+        }};
 }
 
 }  // namespace mydocker::driver
