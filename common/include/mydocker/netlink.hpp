@@ -31,10 +31,13 @@ class Socket {
     /// @throws SysError naming the failed call
     static Socket inNamespaceOf(pid_t pid);
 
+    /// Takes over `other`'s socket.
     Socket(Socket&& other) noexcept;
+    /// Frees this socket, then takes over `other`'s.
     Socket& operator=(Socket&& other) noexcept;
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
+    /// Frees the socket.
     ~Socket();
 
     /// libnl's handle.

@@ -1,5 +1,5 @@
 /// @file
-/// @brief The networks' records: `<root>/networks/<name>.json`: given code.
+/// @brief The networks' records, `<root>/networks/<name>.json`: given code.
 ///
 /// A record holds what `network rm`, the IPAM and the sweep need long after `network
 /// create` ended: the subnet, the gateway, the bridge, and which container holds which
@@ -19,7 +19,7 @@
 
 namespace mydocker::network {
 
-/// The version of networks/<name>.json this runtime writes and reads.
+/// The version of `networks/<name>.json` this runtime writes and reads.
 inline constexpr int kNetworkRecordVersion = 1;
 
 /// One network, as recorded.
