@@ -28,6 +28,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -187,6 +188,21 @@ class LayerWriter {
         // The directory kept open may be below what goes (never the one it goes from).
         if (cached_.get() != dirFd) cached_.reset();
         removeTree(dirFd, name);
+    }
+
+    /// Calls `set(name, value, size)` for each xattr of the entry that a layer may carry:
+    /// overlayfs reads the trusted.overlay.* xattrs of its layers (kOverlayXattrPrefix),
+    /// so a tar may not set them itself.
+    template <class Set>
+    static void forEachXattr(archive_entry* entry, Set&& set) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        archive_entry_xattr_reset(entry);
+        while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+            if (std::string_view(name).starts_with(kOverlayXattrPrefix)) continue;
+            set(name, value, size);
+        }
     }
 
     /// The entry's owner, mode and xattrs on the open `fd`, in the order that keeps them:

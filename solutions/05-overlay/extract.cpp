@@ -28,6 +28,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -195,6 +196,21 @@ class LayerWriter {
         removeTree(dirFd, name);
     }
 
+    /// Calls `set(name, value, size)` for each xattr of the entry that a layer may carry:
+    /// overlayfs reads the trusted.overlay.* xattrs of its layers (kOverlayXattrPrefix),
+    /// so a tar may not set them itself.
+    template <class Set>
+    static void forEachXattr(archive_entry* entry, Set&& set) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        archive_entry_xattr_reset(entry);
+        while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+            if (std::string_view(name).starts_with(kOverlayXattrPrefix)) continue;
+            set(name, value, size);
+        }
+    }
+
     /// The entry's owner, mode and xattrs on the open `fd`, in the order that keeps them:
     /// chown(2) clears setuid, setgid and security.capability, so it comes first.
     void setMetadata(int fd, archive_entry* entry) {
@@ -207,15 +223,9 @@ class LayerWriter {
         if (::fchown(fd, uid, gid) != 0) throw SysError("fchown", archive_entry_pathname(entry));
         const mode_t mode = archive_entry_perm(entry) & kPermissionBits;
         if (::fchmod(fd, mode) != 0) throw SysError("fchmod", archive_entry_pathname(entry));
-        const char* name = nullptr;
-        const void* value = nullptr;
-        std::size_t size = 0;
-        archive_entry_xattr_reset(entry);
-        while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix)
-                continue;
+        forEachXattr(entry, [fd](const char* name, const void* value, std::size_t size) {
             if (::fsetxattr(fd, name, value, size, 0) != 0) throw SysError("fsetxattr", name);
-        }
+        });
         // END SOLUTION
     }
 
@@ -233,20 +243,14 @@ class LayerWriter {
             const mode_t mode = archive_entry_perm(entry) & kPermissionBits;
             if (::fchmodat(dirFd, base.c_str(), mode, 0) != 0) throw SysError("fchmodat", base);
         }
-        const char* name = nullptr;
-        const void* value = nullptr;
-        std::size_t size = 0;
-        archive_entry_xattr_reset(entry);
-        while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-            if (std::string_view(name).substr(0, kOverlayXattrPrefix.size()) == kOverlayXattrPrefix)
-                continue;
-            // No fd form for a symlink: its directory's fd, through /proc, then its name,
-            // which lsetxattr(2) does not follow.
-            const std::string at = fmt::format("/proc/self/fd/{}/{}", dirFd, base);
+        // No fd form for a symlink: its directory's fd, through /proc, then its name,
+        // which lsetxattr(2) does not follow.
+        const std::string at = fmt::format("/proc/self/fd/{}/{}", dirFd, base);
+        forEachXattr(entry, [&at](const char* name, const void* value, std::size_t size) {
             if (::lsetxattr(at.c_str(), name, value, size, 0) != 0) {
                 throw SysError("lsetxattr", name);
             }
-        }
+        });
         // END SOLUTION
     }
 
