@@ -351,19 +351,18 @@ GRADED_TEST(Lab07Mapping, ParsesDockersSyntaxAndRefusesTheRest, 5) {
     EXPECT_EQ(m.protocol, Protocol::udp);
     EXPECT_EQ(portmap::parsePortMapping("53:5353/tcp").str(), "53:5353/tcp");
     for (const char* bad :
-         {"0:80", "8080:0", "65536:80", "8080:99999", "8080:80/sctp", "8080:80/", "80", "",
-          ":80", "8080:", "-1:80", "+80:80", "a:80", "300.1.1.1:8080:80", "1.2.3:8080:80",
-          "8080:80:90", "127.0.0.1::80", "8080-8081:80", " 8080:80"}) {
+         {"0:80", "8080:0", "65536:80", "8080:99999", "8080:80/sctp", "8080:80/", "80", "", ":80",
+          "8080:", "-1:80", "+80:80", "a:80", "300.1.1.1:8080:80", "1.2.3:8080:80", "8080:80:90",
+          "127.0.0.1::80", "8080-8081:80", " 8080:80"}) {
         EXPECT_THROW(portmap::parsePortMapping(bad), UsageError) << "-p \"" << bad << "\"";
     }
 }
 
 GRADED_TEST(Lab07Rules, RuleListIsDockersWithoutItsProxy, 10) {
-    const portmap::Target target{"c0ffee", "mdbr0", "mdvc0ffee",
-                                 network::parseIpv4("10.213.7.2")};
-    const std::vector<PortMapping> mappings = {
-        portmap::parsePortMapping("8080:80"), portmap::parsePortMapping("127.0.0.1:8081:80"),
-        portmap::parsePortMapping("5353:53/udp")};
+    const portmap::Target target{"c0ffee", "mdbr0", "mdvc0ffee", network::parseIpv4("10.213.7.2")};
+    const std::vector<PortMapping> mappings = {portmap::parsePortMapping("8080:80"),
+                                               portmap::parsePortMapping("127.0.0.1:8081:80"),
+                                               portmap::parsePortMapping("5353:53/udp")};
     const auto rule = [](const char* table, const char* chain, std::vector<std::string> match) {
         return iptables::Rule{table, chain, std::move(match), "c0ffee"};
     };
@@ -425,7 +424,9 @@ GRADED_TEST_F(Lab07Portmap, RemoteClientReachesABusyboxServer, 15) {
         << " (the host) and expected the container's nc on port " << kContainerPort
         << " to answer (PREROUTING's DNAT, FORWARD): " << reply;
     const RunResult r = run.get();
-    if (reply.answered) EXPECT_EQ(r.exitCode, 0) << r;
+    if (reply.answered) {
+        EXPECT_EQ(r.exitCode, 0) << r;
+    }
 }
 
 GRADED_TEST_F(Lab07Portmap, RemoteClientKeepsItsAddressAndTheHostReachesThePort, 15) {
@@ -457,8 +458,7 @@ GRADED_TEST_F(Lab07Portmap, RemoteClientKeepsItsAddressAndTheHostReachesThePort,
 
 GRADED_TEST_F(Lab07Portmap, UdpPortAnswers, 10) {
     const RemoteHost remote;
-    HeldContainer held =
-        hold({fmt::format("{}:{}/udp", kUdpHostPort, kUdpContainerPort)});
+    HeldContainer held = hold({fmt::format("{}:{}/udp", kUdpHostPort, kUdpContainerPort)});
     ASSERT_TRUE(held.started());
     const std::string gw = gateway();
     Server server(held.hostPid(), kUdpContainerPort, Protocol::udp, "udp", 2);
@@ -508,8 +508,7 @@ GRADED_TEST_F(Lab07Portmap, OtherAddressesOnThePortAreNotRewritten, 5) {
     reply = request(held.hostPid(), kRemoteSide, kHostPort, Protocol::tcp);
     EXPECT_TRUE(reply.text.starts_with("remote "))
         << "from the container to " << kRemoteSide << ":" << kHostPort
-        << ": expected the remote host's server (--dst-type LOCAL on PREROUTING's jump): "
-        << reply;
+        << ": expected the remote host's server (--dst-type LOCAL on PREROUTING's jump): " << reply;
     // The port itself is published (so the checks above were fair).
     reply = request(remote.pid(), kRemoteHostSide, kHostPort, Protocol::tcp);
     EXPECT_TRUE(reply.text.starts_with("container "))
@@ -522,10 +521,10 @@ GRADED_TEST_F(Lab07Portmap, OtherAddressesOnThePortAreNotRewritten, 5) {
 // --- the rules' lifetime -------------------------------------------------------------------------
 
 GRADED_TEST_F(Lab07Portmap, RulesAreTaggedOnceAndGoneAfterExitKillAndFailedStart, 15) {
-    const std::vector<std::string> publish = {fmt::format("{}:{}", kHostPort, kContainerPort),
-                                              fmt::format("{}:{}", kOtherHostPort, kContainerPort),
-                                              fmt::format("{}:{}/udp", kUdpHostPort,
-                                                          kUdpContainerPort)};
+    const std::vector<std::string> publish = {
+        fmt::format("{}:{}", kHostPort, kContainerPort),
+        fmt::format("{}:{}", kOtherHostPort, kContainerPort),
+        fmt::format("{}:{}/udp", kUdpHostPort, kUdpContainerPort)};
     {
         HeldContainer held = hold(publish);
         ASSERT_TRUE(held.started());
@@ -564,8 +563,7 @@ GRADED_TEST_F(Lab07Portmap, RulesAreTaggedOnceAndGoneAfterExitKillAndFailedStart
         EXPECT_EQ(readLine(joinPath(port, "brport/hairpin_mode")), "1");
         EXPECT_EQ(readLine("/proc/sys/net/ipv4/conf/" + bridge() + "/route_localnet"), "1");
         EXPECT_EQ(held.wait().exitCode, 0);
-        EXPECT_TRUE(rulesOf(id).empty())
-            << "after exit: " << ::testing::PrintToString(rulesOf(id));
+        EXPECT_TRUE(rulesOf(id).empty()) << "after exit: " << ::testing::PrintToString(rulesOf(id));
     }
     const auto leftAfter = [&](const char* what) {
         for (const auto& id : containerIds()) {
@@ -590,8 +588,8 @@ GRADED_TEST_F(Lab07Portmap, RulesAreTaggedOnceAndGoneAfterExitKillAndFailedStart
         leftAfter("the runtime was killed and the next command ran");
     }
     const auto before = runtimeRules();
-    const RunResult r = lab({"run", "-p", publish.front(), "--rootfs", rootfs(), "--",
-                             "/no/such/command"});
+    const RunResult r =
+        lab({"run", "-p", publish.front(), "--rootfs", rootfs(), "--", "/no/such/command"});
     EXPECT_EQ(r.exitCode, 127) << r;
     EXPECT_EQ(runtimeRules(), before) << "a failed start left rules";
 }
@@ -625,19 +623,17 @@ GRADED_TEST_F(Lab07Portmap, AHostPortIsPublishedOnce, 10) {
 
 GRADED_TEST_F(Lab07Portmap, BadPublishValuesAreRejected, 5) {
     const std::string rf = rootfs();
-    for (const char* bad : {"0:80", "8080:0", "65536:80", "8080:80/sctp", "300.1.1.1:8080:80",
-                            "80"}) {
+    for (const char* bad :
+         {"0:80", "8080:0", "65536:80", "8080:80/sctp", "300.1.1.1:8080:80", "80"}) {
         expectRejected(lab({"run", "-p", bad, "--rootfs", rf, "--", "/bin/true"}), bad);
     }
-    expectRejected(lab({"run", "-p", "17082:80", "-p", "17082:81", "--rootfs", rf, "--",
-                        "/bin/true"}),
-                   "17082");
-    expectRejected(lab({"run", "--net", "none", "-p", "17082:80", "--rootfs", rf, "--",
-                        "/bin/true"}),
-                   "none");
-    expectRejected(lab({"run", "--net", "host", "-p", "17082:80", "--rootfs", rf, "--",
-                        "/bin/true"}),
-                   "host");
+    expectRejected(
+        lab({"run", "-p", "17082:80", "-p", "17082:81", "--rootfs", rf, "--", "/bin/true"}),
+        "17082");
+    expectRejected(
+        lab({"run", "--net", "none", "-p", "17082:80", "--rootfs", rf, "--", "/bin/true"}), "none");
+    expectRejected(
+        lab({"run", "--net", "host", "-p", "17082:80", "--rootfs", rf, "--", "/bin/true"}), "host");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <set>
 #include <utility>
 
+#include "mydocker/config.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/iptables.hpp"
 #include "mydocker/log.hpp"
@@ -114,9 +115,9 @@ std::vector<PortMapping> checkPublishFlags(const std::vector<std::string>& value
     for (const std::string& value : values) mappings.push_back(portmap::parsePortMapping(value));
     if (mappings.empty()) return mappings;
     if (mode != NetMode::bridge) {
-        throw UsageError(fmt::format(
-            "cannot publish {} with --net {} (published ports need a bridge network)",
-            mappings.front().str(), mode == NetMode::host ? "host" : "none"));
+        throw UsageError(
+            fmt::format("cannot publish {} with --net {} (published ports need a bridge network)",
+                        mappings.front().str(), mode == NetMode::host ? "host" : "none"));
     }
     std::set<std::pair<std::uint16_t, Protocol>> seen;
     for (const PortMapping& m : mappings) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/error.hpp"
 #include "mydocker/portmap.hpp"
 
 namespace mydocker::portmap {

@@ -65,8 +65,8 @@ PortMapping parsePortMapping(std::string_view text) {
     rest = rest.substr(0, lastColon);
     // The host's port, and before it the host's address if there is one.
     const auto colon = rest.rfind(':');
-    mapping.hostPort = port(rest.substr(colon == std::string_view::npos ? 0 : colon + 1),
-                            "the host port");
+    mapping.hostPort =
+        port(rest.substr(colon == std::string_view::npos ? 0 : colon + 1), "the host port");
     if (colon != std::string_view::npos) {
         try {
             mapping.hostIp = network::parseIpv4(rest.substr(0, colon));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/error.hpp"
 #include "mydocker/portmap.hpp"
 
 namespace mydocker::portmap {
@@ -31,10 +32,9 @@ std::vector<iptables::Rule> portRules(const std::vector<PortMapping>& mappings,
         const std::string proto = protocolName(m.protocol);
         std::vector<std::string> match;
         if (m.hostIp) match = {"-d", m.hostIp->str() + "/32"};
-        match.insert(match.end(),
-                     {"-p", proto, "-m", proto, "--dport", std::to_string(m.hostPort), "-j",
-                      "DNAT", "--to-destination",
-                      target.address.str() + ":" + std::to_string(m.containerPort)});
+        match.insert(match.end(), {"-p", proto, "-m", proto, "--dport", std::to_string(m.hostPort),
+                                   "-j", "DNAT", "--to-destination",
+                                   target.address.str() + ":" + std::to_string(m.containerPort)});
         add("nat", kDnatChain, std::move(match));
     }
     for (const PortMapping& m : mappings) {

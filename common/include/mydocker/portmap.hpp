@@ -29,12 +29,17 @@
 /// udp, C the container's address, BR its bridge), in this order; each rule once even
 /// when two mappings share it (`-p 8080:80 -p 8081:80`):
 ///
-/// | table  | chain                | match and target |
-/// |--------|----------------------|------------------|
-/// | nat    | MYDOCKER-DNAT        | `[-d HOSTIP/32] -p PROTO -m PROTO --dport HOSTPORT -j DNAT --to-destination C:CTRPORT` |
-/// | filter | MYDOCKER-FORWARD     | `-d C/32 ! -i BR -o BR -p PROTO -m PROTO --dport CTRPORT -j ACCEPT` |
-/// | nat    | MYDOCKER-POSTROUTING | `-s C/32 -d C/32 -p PROTO -m PROTO --dport CTRPORT -j MASQUERADE` |
-/// | nat    | MYDOCKER-POSTROUTING | `-s 127.0.0.0/8 -d C/32 -o BR -p PROTO -m PROTO --dport CTRPORT -j MASQUERADE` |
+/// @verbatim
+/// nat    MYDOCKER-DNAT         [-d HOSTIP/32] -p PROTO -m PROTO --dport HOSTPORT
+///                                -j DNAT --to-destination C:CTRPORT
+/// filter MYDOCKER-FORWARD      -d C/32 ! -i BR -o BR -p PROTO -m PROTO --dport CTRPORT
+///                                -j ACCEPT
+/// nat    MYDOCKER-POSTROUTING  -s C/32 -d C/32 -p PROTO -m PROTO --dport CTRPORT
+///                                -j MASQUERADE
+/// nat    MYDOCKER-POSTROUTING  -s 127.0.0.0/8 -d C/32 -o BR -p PROTO -m PROTO --dport CTRPORT
+///                                -j MASQUERADE
+/// @endverbatim
+/// (one line each: the words of Rule::match, the comment added by iptables::Rule).
 ///
 /// All the DNAT rules of the mappings come first, then for each distinct (CTRPORT, PROTO),
 /// in the order of the mappings, its three other rules.
@@ -102,10 +107,10 @@ inline constexpr const char* kLoopbackRange = "127.0.0.0/8";
 
 /// The container whose ports are published.
 struct Target {
-    std::string owner;     ///< its id: every rule's comment is `mydocker:<owner>`
-    std::string bridge;    ///< its network's bridge (`md...`)
-    std::string hostVeth;  ///< the host's end of its veth pair: its port on the bridge
-    network::Ipv4 address; ///< its address on the network
+    std::string owner;      ///< its id: every rule's comment is `mydocker:<owner>`
+    std::string bridge;     ///< its network's bridge (`md...`)
+    std::string hostVeth;   ///< the host's end of its veth pair: its port on the bridge
+    network::Ipv4 address;  ///< its address on the network
 };
 
 /// The rules that publish `mappings` of `target`, as data, in the order of the table in
