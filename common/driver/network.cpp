@@ -102,20 +102,6 @@ void undoAll(std::vector<std::function<void()>>& undos) {
 
 // --- host-wide ---------------------------------------------------------------------------
 
-/// The lock on what every runtime on the host shares (see the file comment).
-class HostLock {
-  public:
-    HostLock() : fd_(::open(kIpForward, O_RDONLY | O_CLOEXEC)) {
-        if (!fd_) throw SysError("open", kIpForward);
-        while (::flock(fd_.get(), LOCK_EX) != 0) {
-            if (errno != EINTR) throw SysError("flock", kIpForward);
-        }
-    }
-
-  private:
-    UniqueFd fd_;
-};
-
 std::vector<iptables::Rule> jumpRules() {
     return {
         {"filter", "FORWARD", {"-j", kForwardChain}, kJumpOwner},
@@ -434,6 +420,13 @@ std::string containerHosts(const std::string& hostname, NetMode mode,
 }
 
 }  // namespace
+
+HostLock::HostLock() : fd_(::open(kIpForward, O_RDONLY | O_CLOEXEC)) {
+    if (!fd_) throw SysError("open", kIpForward);
+    while (::flock(fd_.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) throw SysError("flock", kIpForward);
+    }
+}
 
 NetChoice checkNetFlag(const std::string& root, const std::string& value) {
     if (value == "none") return {NetMode::none, ""};

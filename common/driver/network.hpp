@@ -8,8 +8,21 @@
 
 #include "mydocker/network.hpp"
 #include "mydocker/rootfs.hpp"
+#include "mydocker/unique_fd.hpp"
 
 namespace mydocker::driver {
+
+/// The lock on what every runtime on the host shares, whatever its --root: the
+/// runtime's chains and their jumps, ip_forward, the choice of a subnet, the published
+/// ports (an exclusive flock(2) on the ip_forward sysctl, held while it lives).
+class HostLock {
+  public:
+    /// Waits for the lock.
+    HostLock();
+
+  private:
+    UniqueFd fd_;
+};
 
 /// How a container is networked (`--net`).
 enum class NetMode {

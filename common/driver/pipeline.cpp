@@ -12,6 +12,7 @@
 //     (a network namespace too from lab 06)
 //   put it in the cgroup                         (03)
 //   wire its network: veth, address, routes      (06)
+//   publish ports: rules                         (07)
 //   release the child  -------------------------->     enter a cgroup namespace (03, v2)
 //                                                      set up the root filesystem (02),
 //                                                        the image's layers on overlay (05),
@@ -56,6 +57,7 @@
 #include "mydocker/teardown.hpp"
 #include "mydocker/unique_fd.hpp"
 #include "network.hpp"
+#include "ports.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -302,6 +304,15 @@ int runContainer(const RunConfig& config) {
                 [&] { network::disconnectContainer(c.attachment->endpoint); });
         } else if (netFlags != 0) {
             steps.run("bring up lo", [&] { bringUpLoopback(c.child.pid); });
+        }
+    }
+    if constexpr (lab >= 7) {
+        if (c.attachment && !config.ports.empty()) {
+            // Once its eth0 is up, before CMD runs: its first client finds the port open.
+            const portmap::Target target = portTarget(config.id, c.attachment->endpoint);
+            steps.run(
+                "publish ports: rules", [&] { publishContainerPorts(config.ports, target); },
+                [&config, target] { unpublishContainerPorts(config.ports, target); });
         }
     }
     steps.run("release the child", [&] { ns::release(c.child); });

@@ -19,6 +19,7 @@
 #include "mydocker/state.hpp"
 #include "network.hpp"
 #include "pipeline.hpp"
+#include "ports.hpp"
 #include "verbs.hpp"
 
 namespace mydocker::driver {
@@ -150,6 +151,22 @@ struct Lab06Flags {
     }
 };
 
+/// Lab 07: published ports.
+struct Lab07Flags {
+    std::vector<std::string> publish;
+
+    void declare(CLI::App& run) {
+        // One value per -p, as many -p as wanted (a value never swallows IMAGE).
+        run.add_option("-p,--publish", publish,
+                       "Publish a container's port: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]")
+            ->expected(1)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    }
+    void check(RunConfig& config) const {
+        config.ports = checkPublishFlags(publish, netModeOf(config.net));
+    }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
@@ -158,6 +175,7 @@ struct RunFlags {
     Lab04Flags lab04;
     Lab05Image lab05;
     Lab06Flags lab06;
+    Lab07Flags lab07;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -166,6 +184,7 @@ struct RunFlags {
         if constexpr (lab >= 3) lab03.declare(run);
         if constexpr (lab >= 4) lab04.declare(run);
         if constexpr (lab >= 6) lab06.declare(run);
+        if constexpr (lab >= 7) lab07.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
             run.add_option("command", command,
@@ -188,6 +207,7 @@ struct RunFlags {
         if constexpr (lab >= 4) lab04.check(config);
         if constexpr (lab >= 5) lab05.check(config, command);
         if constexpr (lab >= 6) lab06.check(config);
+        if constexpr (lab >= 7) lab07.check(config);
         return config;
     }
 };

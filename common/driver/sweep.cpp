@@ -18,6 +18,7 @@
 #include "mydocker/log.hpp"
 #include "mydocker/state.hpp"
 #include "network.hpp"
+#include "ports.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -38,6 +39,7 @@ void sweep(const std::string& root, ContainerState& state) {
         cgroup->destroy();
     }
     if constexpr (lab >= 5) removeContainerLayers(root, state.id);  // its upper dir too
+    if constexpr (lab >= 7) removePortRulesOf(state.id);            // found by their comment
     if constexpr (lab >= 6) {
         // Its veth pair dies with its namespace (soon after PID 1): delete it now, and give
         // back its address, which is only in the records.

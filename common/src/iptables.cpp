@@ -122,4 +122,50 @@ std::vector<std::string> listRules(const std::string& table) {
     return rules;
 }
 
+std::vector<std::string> splitRuleLine(const std::string& line) {
+    std::vector<std::string> words;
+    std::string word;
+    bool inQuotes = false;
+    bool any = false;
+    for (const char c : line) {
+        if (c == '"') {
+            inQuotes = !inQuotes;
+            any = true;
+        } else if (c == ' ' && !inQuotes) {
+            if (any) words.push_back(word);
+            word.clear();
+            any = false;
+        } else {
+            word += c;
+            any = true;
+        }
+    }
+    if (any) words.push_back(word);
+    return words;
+}
+
+std::string ownerOf(const std::vector<std::string>& words) {
+    for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+        if (words[i] == "--comment" && words[i + 1].starts_with(kCommentPrefix)) {
+            return words[i + 1].substr(std::string_view(kCommentPrefix).size());
+        }
+    }
+    return "";
+}
+
+void removeOwnedBy(const std::string& table, const std::string& chain, const std::string& owner) {
+    const ProcessResult result = runIptables({"-t", table, "-S", chain});
+    if (result.exitCode() != 0) return;  // no such chain: no rule in it
+    std::istringstream lines(result.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> words = splitRuleLine(line);
+        if (words.size() < 2 || words[0] != "-A" || ownerOf(words) != owner) continue;
+        // `-A CHAIN matches...` deleted as `-D CHAIN matches...`: the same rule, exactly.
+        words[0] = "-D";
+        words.insert(words.begin(), {"-t", table});
+        mustRun(words, fmt::format("deleting -t {} {}", table, line));
+    }
+}
+
 }  // namespace mydocker::iptables

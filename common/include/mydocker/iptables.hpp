@@ -63,4 +63,16 @@ void deleteChainIfEmpty(const std::string& table, const std::string& chain);
 /// The rules of `table` (all chains) as `iptables -t TABLE -S` prints them.
 std::vector<std::string> listRules(const std::string& table);
 
+/// The words of one line of `iptables -S` ("-A", "CHAIN", "-p", "tcp", ...), a "quoted
+/// string" as one word without its quotes.
+std::vector<std::string> splitRuleLine(const std::string& line);
+
+/// The owner of a line of `iptables -S`: what follows `mydocker:` in its comment, or "".
+std::string ownerOf(const std::vector<std::string>& words);
+
+/// Deletes every rule of chain `chain` in `table` whose comment is `mydocker:<owner>`,
+/// as `-S` prints it (the sweep, which has no closure to undo with). Nothing if the chain
+/// does not exist. @throws Error with iptables's message
+void removeOwnedBy(const std::string& table, const std::string& chain, const std::string& owner);
+
 }  // namespace mydocker::iptables

@@ -1,0 +1,32 @@
+// Lab 07: the rules that publish a container's ports, as data (see the table in
+// mydocker/portmap.hpp). Building them is pure: a unit test reads the list, and one
+// function (publish.cpp) applies it.
+//
+//   a client -> HOST:8080 --PREROUTING/OUTPUT: DNAT--> C:80 --FORWARD: ACCEPT--> the bridge
+//   C -> HOST:8080 -> DNAT -> C:80          POSTROUTING: MASQUERADE (hairpin)
+//   127.0.0.1 -> 127.0.0.1:8080 -> DNAT     POSTROUTING: MASQUERADE out of the bridge
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "mydocker/error.hpp"
+#include "mydocker/portmap.hpp"
+
+namespace mydocker::portmap {
+
+std::vector<iptables::Rule> portRules(const std::vector<PortMapping>& mappings,
+                                      const Target& target) {
+    // Hints:
+    // - Two mappings to one container port share its rules: each rule once, so that
+    //   each -D deletes the one copy there is.
+    // - The rewrite: only what is addressed to the host (the chain's jumps check
+    //   --dst-type LOCAL), only on HOSTIP when one was given.
+    // - A new connection from another interface to the container's port: lab 06 lets
+    //   through only what its containers start, and the replies.
+    // - Hairpin: the container reached itself through the host. Without a new source it
+    //   would answer itself directly, and the reply would miss the NAT it must undo.
+    // - From 127.0.0.1: an address the container cannot answer; the bridge's instead.
+    todo("TODO (lab 07): the rules of the table in portmap.hpp, as data: the DNATs, then per distinct container port its ACCEPT and two MASQUERADEs, each once", mappings, target);
+}
+
+}  // namespace mydocker::portmap
