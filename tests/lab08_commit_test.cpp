@@ -153,8 +153,8 @@ TarContents readTar(const std::string& bytes) {
 /// The cgroup v1 freezer hierarchy's mount point, "" if there is none.
 std::string v1FreezerMount() {
     for (const auto& m : mountInfo()) {
-        if (m.fsType == "cgroup" && ("," + m.superOptions + ",").find(",freezer,") !=
-                                        std::string::npos) {
+        if (m.fsType == "cgroup" &&
+            ("," + m.superOptions + ",").find(",freezer,") != std::string::npos) {
             return m.mountPoint;
         }
     }
@@ -170,7 +170,8 @@ std::string freezeStateOf(const std::string& id) {
         if (!pathExists(events)) return "absent";
         return readFile(events).find("frozen 1") != std::string::npos ? "frozen" : "thawed";
     }
-    const std::string state = joinPath(v1FreezerMount(), fmt::format("mydocker/{}/freezer.state", id));
+    const std::string state =
+        joinPath(v1FreezerMount(), fmt::format("mydocker/{}/freezer.state", id));
     if (!pathExists(state)) return "absent";
     const std::string value = readLine(state);
     return value == "FROZEN" ? "frozen" : value == "THAWED" ? "thawed" : value;
@@ -215,11 +216,11 @@ class Lab08Test : public LabTest {
     /// The test image: busybox, the probe, and a layer of data the containers change.
     static TestImage dataImage() {
         TestImage image;
-        image.layers = {busyboxLayer(), probeLayer(),
-                        makeTar({TarEntry::dir("data"), TarEntry::file("data/file", "original\n"),
-                                 TarEntry::file("data/gone", "soon gone\n"),
-                                 TarEntry::dir("data/dir"),
-                                 TarEntry::file("data/dir/old", "in the lower dir\n")})};
+        image.layers = {
+            busyboxLayer(), probeLayer(),
+            makeTar({TarEntry::dir("data"), TarEntry::file("data/file", "original\n"),
+                     TarEntry::file("data/gone", "soon gone\n"), TarEntry::dir("data/dir"),
+                     TarEntry::file("data/dir/old", "in the lower dir\n")})};
         image.cmd = {"/bin/sh"};
         image.env = {"PATH=/bin:/usr/bin", "LAB=08"};
         image.workingDir = "/data";
@@ -239,7 +240,8 @@ class Lab08Test : public LabTest {
         std::vector<std::string> argv = {labBinary(), "--root", root(), "run"};
         argv.insert(argv.end(), flags.begin(), flags.end());
         argv.push_back(image);
-        argv.insert(argv.end(), {"/bin/sh", "-c", script.empty() ? kHold : script + " && " + kHold});
+        argv.insert(argv.end(),
+                    {"/bin/sh", "-c", script.empty() ? kHold : script + " && " + kHold});
         held_.push_back(std::make_unique<HeldImage>(argv, makeTempDir()));
         return *held_.back();
     }
@@ -297,10 +299,10 @@ class Lab08Contract : public Lab08Test {};
 
 // Of overlay's xattrs only `opaque` means something in a layer; every other xattr stays.
 GRADED_TEST_F(Lab08Contract, OnlyTheOpaqueXattrOfOverlaysIsKept, 4) {
-    for (const char* name : {"trusted.overlay.origin", "trusted.overlay.impure",
-                             "trusted.overlay.redirect", "trusted.overlay.nlink",
-                             "trusted.overlay.metacopy", "trusted.overlay.upper",
-                             "trusted.overlay.uuid"}) {
+    for (const char* name :
+         {"trusted.overlay.origin", "trusted.overlay.impure", "trusted.overlay.redirect",
+          "trusted.overlay.nlink", "trusted.overlay.metacopy", "trusted.overlay.upper",
+          "trusted.overlay.uuid"}) {
         EXPECT_FALSE(commit::keepsXattr(name)) << "expected " << name << " stripped from a layer";
     }
     for (const char* name : {"trusted.overlay.opaque", "security.capability", "user.comment",
@@ -354,9 +356,9 @@ GRADED_TEST_F(Lab08Contract, TheDiffWalkCopiesAnUpperDirExactly, 10) {
 
     EXPECT_EQ(describeTree(upper), before) << "expected the upper dir unchanged by the walk";
     const std::vector<std::string> expected = {
-        "bin",      "bin/ping",  "bin/sym",   "bin/tool",     "bin/tool-link", "data",
-        "data/dir", "data/dir/new", "data/fifo", "data/gone", "data/null",     "etc",
-        "etc/motd"};
+        "bin",       "bin/ping", "bin/sym",      "bin/tool",  "bin/tool-link",
+        "data",      "data/dir", "data/dir/new", "data/fifo", "data/gone",
+        "data/null", "etc",      "etc/motd"};
     EXPECT_EQ(treeOf(layer), expected) << "expected every entry but etc/hosts and volume/";
     const auto in = [&](const std::string& name) { return joinPath(layer, name); };
     const struct stat tool = lstatOf(in("bin/tool"));
@@ -376,16 +378,17 @@ GRADED_TEST_F(Lab08Contract, TheDiffWalkCopiesAnUpperDirExactly, 10) {
     EXPECT_TRUE(S_ISLNK(sym.st_mode));
     EXPECT_EQ(sym.st_uid, 42u) << "expected the symlink's own owner";
     char target[64] = {};
-    EXPECT_EQ(std::string(target, static_cast<std::size_t>(std::max<ssize_t>(
-                                      0, ::readlink(in("bin/sym").c_str(), target, sizeof target)))),
-              "/bin/tool");
+    EXPECT_EQ(
+        std::string(target, static_cast<std::size_t>(std::max<ssize_t>(
+                                0, ::readlink(in("bin/sym").c_str(), target, sizeof target)))),
+        "/bin/tool");
     EXPECT_EQ(lstatOf(in("data/fifo")).st_mode, S_IFIFO | 0620u);
     EXPECT_EQ(lstatOf(in("data/null")).st_rdev, makedev(1, 3));
     const struct stat gone = lstatOf(in("data/gone"));
     EXPECT_TRUE(S_ISCHR(gone.st_mode) && gone.st_rdev == makedev(0, 0))
         << "expected the whiteout a 0/0 character device";
-    EXPECT_EQ(xattrsOf(in("data/dir")), (std::map<std::string, std::string>{
-                                            {"trusted.overlay.opaque", "y"}}))
+    EXPECT_EQ(xattrsOf(in("data/dir")),
+              (std::map<std::string, std::string>{{"trusted.overlay.opaque", "y"}}))
         << "expected the opaque directory kept opaque";
     EXPECT_TRUE(xattrsOf(in("data")).empty()) << "expected overlay's impure gone";
     EXPECT_EQ(lstatOf(in("etc/motd")).st_mtim.tv_nsec, 123456789) << "expected the mtime kept";
@@ -447,7 +450,8 @@ GRADED_TEST_F(Lab08Contract, FreezeStopsACgroupsTasksAndThawLetsThemRun, 8) {
     EXPECT_TRUE(failure.empty()) << failure;
 }
 
-// --- commit ---------------------------------------------------------------------------------------
+// --- commit
+// ---------------------------------------------------------------------------------------
 
 class Lab08Commit : public Lab08Test {
   protected:
@@ -513,8 +517,8 @@ GRADED_TEST_F(Lab08Commit, ARunOfTheNewImageHasOneMoreLowerdirAndTheChanges, 7) 
 // A deleted file is a whiteout in the new layer (and absent in a run of it); a directory
 // removed and made again is opaque: the lower layers' entries stay hidden.
 GRADED_TEST_F(Lab08Commit, DeletionsAreWhiteoutsAndRecreatedDirectoriesOpaque, 9) {
-    const std::string layer = commitOf(
-        "rm /data/gone && rm -r /data/dir && mkdir /data/dir && echo new > /data/dir/new");
+    const std::string layer =
+        commitOf("rm /data/gone && rm -r /data/dir && mkdir /data/dir && echo new > /data/dir/new");
     ASSERT_FALSE(layer.empty());
     const struct stat gone = lstatOf(joinPath(layer, "data/gone"));
     EXPECT_TRUE(S_ISCHR(gone.st_mode) && gone.st_rdev == makedev(0, 0))
@@ -569,18 +573,18 @@ GRADED_TEST_F(Lab08Commit, OnlyOpaqueRemainsOfOverlaysXattrs, 7) {
 // What the container made keeps its owners, modes, hard links, symlinks, fifos and a
 // file capability.
 GRADED_TEST_F(Lab08Commit, OwnersModesLinksAndACapabilitySurvive, 9) {
-    HeldImage& held = hold(
-        "base",
-        "echo tool > /data/tool && chown 1234:5678 /data/tool && chmod 4750 /data/tool && "
-        "ln /data/tool /data/tool-link && ln -s tool /data/sym && chown -h 42:43 /data/sym && "
-        "mkfifo -m 620 /data/fifo && echo ping > /data/ping");
+    HeldImage& held =
+        hold("base",
+             "echo tool > /data/tool && chown 1234:5678 /data/tool && chmod 4750 /data/tool && "
+             "ln /data/tool /data/tool-link && ln -s tool /data/sym && chown -h 42:43 /data/sym && "
+             "mkfifo -m 620 /data/fifo && echo ping > /data/ping");
     ASSERT_TRUE(held.started());
     // setcap(8) as the host's root would: through the container's root, into its upper dir.
     const std::string capability = netRawCapability();
     const std::string ping = fmt::format("/proc/{}/root/data/ping", held.hostPid());
-    ASSERT_EQ(::setxattr(ping.c_str(), "security.capability", capability.data(), capability.size(),
-                         0),
-              0);
+    ASSERT_EQ(
+        ::setxattr(ping.c_str(), "security.capability", capability.data(), capability.size(), 0),
+        0);
     const RunResult r = lab({"commit", onlyContainer(), "committed"}, 60s);
     ASSERT_EQ(r.exitCode, 0) << r;
     const std::string layer = layerDir(layersOf("committed").back());
@@ -603,8 +607,8 @@ GRADED_TEST_F(Lab08Commit, OwnersModesLinksAndACapabilitySurvive, 9) {
 // without them, overlay holds their mount points in the upper dir; none is in the layer.
 GRADED_TEST_F(Lab08Commit, TheRuntimesMountPointsAreNotInTheLayer, 7) {
     TestImage image = dataImage();
-    image.layers.push_back(makeTar({TarEntry::file("etc/.wh.hosts", ""),
-                                    TarEntry::file("etc/.wh.resolv.conf", "")}));
+    image.layers.push_back(
+        makeTar({TarEntry::file("etc/.wh.hosts", ""), TarEntry::file("etc/.wh.resolv.conf", "")}));
     importImage(image, "bare");
     const std::string layer =
         commitOf("echo 10.9.9.9 extra >> /etc/hosts && echo mine > /etc/motd", "committed", "bare");
@@ -669,7 +673,8 @@ GRADED_TEST_F(Lab08Commit, BadInputIsRefusedAndChangesNothing, 6) {
         const RunResult r = lab(args);
         EXPECT_EQ(r.exitCode, 125) << r;
         expectOneErrorLine(r, topic);
-        EXPECT_EQ(rootEntries(), before) << "expected nothing changed under --root by " << r.command;
+        EXPECT_EQ(rootEntries(), before)
+            << "expected nothing changed under --root by " << r.command;
     };
     refused({"commit", "0123456789ab", "other"}, "0123456789ab");
     refused({"commit", id, "taken"}, "taken");
@@ -697,7 +702,8 @@ GRADED_TEST_F(Lab08Commit, BadInputIsRefusedAndChangesNothing, 6) {
     EXPECT_EQ(onRootfs.wait().exitCode, 0);
 }
 
-// --- save -----------------------------------------------------------------------------------------
+// --- save
+// -----------------------------------------------------------------------------------------
 
 class Lab08Save : public Lab08Commit {};
 
@@ -770,8 +776,7 @@ GRADED_TEST_F(Lab08Save, TheArchiveIsAValidOciLayout, 8) {
     };
     const json& entry = index.at("manifests")[0];
     EXPECT_EQ(entry.at("mediaType"), "application/vnd.oci.image.manifest.v1+json");
-    EXPECT_EQ(entry.at("annotations").at("org.opencontainers.image.ref.name"),
-              "committed:latest");
+    EXPECT_EQ(entry.at("annotations").at("org.opencontainers.image.ref.name"), "committed:latest");
     const json manifest = json::parse(blob(entry));
     EXPECT_EQ(manifest.at("schemaVersion"), 2);
     EXPECT_EQ(manifest.at("config").at("mediaType"), "application/vnd.oci.image.config.v1+json");

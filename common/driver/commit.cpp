@@ -9,6 +9,8 @@
 //   hash the layer, rename it into layers/, record the image   (given: commitLayer())
 //
 // Containers are found by full id or unique prefix (lab 10 adds names).
+#include "mydocker/commit.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -27,7 +29,6 @@
 
 #include "lab.hpp"
 #include "mydocker/cgroups.hpp"
-#include "mydocker/commit.hpp"
 #include "mydocker/config.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -66,9 +67,10 @@ std::string resolveContainer(const std::string& root, const std::string& text) {
         throw UsageError(fmt::format("unknown container {} (no container has that id or id prefix)",
                                      quoted(text)));
     }
-    throw UsageError(fmt::format("ambiguous container {} ({} containers' ids start so: give more "
-                                 "of the id)",
-                                 quoted(text), matches.size()));
+    throw UsageError(
+        fmt::format("ambiguous container {} ({} containers' ids start so: give more "
+                    "of the id)",
+                    quoted(text), matches.size()));
 }
 
 /// The paths of `mountPoints` relative to the container's root, as the walk takes them.
@@ -145,9 +147,10 @@ class FrozenContainer {
         if (mode == cgroups::Mode::unified) {
             freezer_ = {2, joinPath(cgroups::kDefaultRoot, path)};
             if (!pathExists(joinPath(freezer_.dir, "cgroup.freeze"))) {
-                throw Error(fmt::format("cannot freeze container {} (no {}: Linux 5.2 or later "
-                                        "has it)",
-                                        shortId(state.id), joinPath(freezer_.dir, "cgroup.freeze")));
+                throw Error(
+                    fmt::format("cannot freeze container {} (no {}: Linux 5.2 or later "
+                                "has it)",
+                                shortId(state.id), joinPath(freezer_.dir, "cgroup.freeze")));
             }
         } else {
             joinV1Freezer(mode, path);
@@ -156,7 +159,8 @@ class FrozenContainer {
             commit::freeze(freezer_);
             // v1: a process forked before its parent moved is still outside: in it goes
             // (the kernel freezes it on arrival), until none is left outside.
-            while (freezer_.version == 1 && moveProcs(source_, freezer_.dir, procsOf(freezer_.dir)) > 0) {
+            while (freezer_.version == 1 &&
+                   moveProcs(source_, freezer_.dir, procsOf(freezer_.dir)) > 0) {
                 commit::freeze(freezer_);
             }
         } catch (...) {
@@ -176,8 +180,8 @@ class FrozenContainer {
     }
 
     void joinV1Freezer(cgroups::Mode mode, const std::string& path) {
-        const auto cgroup = cgroups::cgroupFor(mode, state_.id, cgroups::kDefaultRoot,
-                                               cgroups::hostV1Mounts());
+        const auto cgroup =
+            cgroups::cgroupFor(mode, state_.id, cgroups::kDefaultRoot, cgroups::hostV1Mounts());
         for (const char* controller : {"pids", "cpu", "memory"}) {
             if (cgroup->hasController(controller)) {
                 source_ = cgroup->directory(controller);
@@ -250,19 +254,22 @@ bool isRunning(const ContainerState& state) {
 image::Image checkCommit(const std::string& root, const ContainerState& state,
                          const image::Reference& reference) {
     if (state.image.empty()) {
-        throw UsageError(fmt::format("cannot commit container {} (it runs on --rootfs {}, not on "
-                                     "an image: there is no stack of layers to add one to)",
-                                     shortId(state.id), quoted(state.rootfs)));
+        throw UsageError(
+            fmt::format("cannot commit container {} (it runs on --rootfs {}, not on "
+                        "an image: there is no stack of layers to add one to)",
+                        shortId(state.id), quoted(state.rootfs)));
     }
     if (image::findImage(root, reference)) {
-        throw UsageError(fmt::format("image name {} is already in use (rmi it first, or choose "
-                                     "another name)",
-                                     quoted(reference.str())));
+        throw UsageError(
+            fmt::format("image name {} is already in use (rmi it first, or choose "
+                        "another name)",
+                        quoted(reference.str())));
     }
     if (!isDirectory(joinPath(containerDir(root, state.id), "upper"))) {
-        throw UsageError(fmt::format("cannot commit container {} (it has exited, and its upper "
-                                     "directory went with it: commit a container while it runs)",
-                                     shortId(state.id)));
+        throw UsageError(
+            fmt::format("cannot commit container {} (it has exited, and its upper "
+                        "directory went with it: commit a container while it runs)",
+                        shortId(state.id)));
     }
     return image::loadImage(root, image::parseReference(state.image));
 }
@@ -318,8 +325,7 @@ Verb addCommitVerb(CLI::App& app, const Globals& globals) {
     auto args = std::make_shared<Arguments>();
     command->add_option("container", args->container, "The container: its id or a prefix of it")
         ->required();
-    command->add_option("image", args->image, "The new image's name, REPOSITORY[:TAG]")
-        ->required();
+    command->add_option("image", args->image, "The new image's name, REPOSITORY[:TAG]")->required();
     return Verb{command, [args, &globals] {
                     return commitContainer(globals.root, args->container, args->image);
                 }};

@@ -103,9 +103,10 @@ Image commitLayer(const std::string& root, const Image& parent, const Reference&
 
     StoreLock lock(root);
     if (findImage(root, reference)) {
-        throw UsageError(fmt::format("image name {} is already in use (rmi it first, or choose "
-                                     "another name)",
-                                     quoted(reference.str())));
+        throw UsageError(
+            fmt::format("image name {} is already in use (rmi it first, or choose "
+                        "another name)",
+                        quoted(reference.str())));
     }
     // The parent's layers must still be there: an rmi may have run since the copy.
     layerDirs(root, parent);

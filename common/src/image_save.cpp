@@ -225,7 +225,8 @@ void writeDocker(ArchiveWriter& out, const Image& image, const std::vector<Layer
     const std::string config = imageConfigJson(image);
     const std::string configName = digestHex(digestOf(config)) + ".json";
     json layers = json::array();
-    for (const LayerBlob& blob : blobs) layers.push_back(digestHex(blob.digest.digest) + "/layer.tar");
+    for (const LayerBlob& blob : blobs)
+        layers.push_back(digestHex(blob.digest.digest) + "/layer.tar");
     const json manifest = json::array({{
         {"Config", configName},
         {"RepoTags", json::array({image.reference.str()})},
@@ -233,14 +234,15 @@ void writeDocker(ArchiveWriter& out, const Image& image, const std::vector<Layer
     }});
     const json repositories = {
         {image.reference.repository,
-         {{image.reference.tag, digestHex(blobs.empty() ? digestOf(config)
-                                                        : blobs.back().digest.digest)}}},
+         {{image.reference.tag,
+           digestHex(blobs.empty() ? digestOf(config) : blobs.back().digest.digest)}}},
     };
     out.file(configName, config);
     for (std::size_t i = 0; i < blobs.size(); ++i) {
         const std::string dir = digestHex(blobs[i].digest.digest);
         bool seen = false;
-        for (std::size_t j = 0; j < i; ++j) seen = seen || blobs[j].digest.digest == blobs[i].digest.digest;
+        for (std::size_t j = 0; j < i; ++j)
+            seen = seen || blobs[j].digest.digest == blobs[i].digest.digest;
         if (seen) continue;
         out.directory(dir);
         out.fileFrom(dir + "/layer.tar", blobs[i]);
@@ -254,8 +256,8 @@ void writeDocker(ArchiveWriter& out, const Image& image, const std::vector<Layer
 ArchiveFormat parseArchiveFormat(std::string_view text) {
     if (text == "oci-archive" || text == "oci") return ArchiveFormat::oci;
     if (text == "docker-archive" || text == "docker") return ArchiveFormat::docker;
-    throw UsageError(fmt::format("invalid --format {} (oci-archive or docker-archive)",
-                                 quoted(text)));
+    throw UsageError(
+        fmt::format("invalid --format {} (oci-archive or docker-archive)", quoted(text)));
 }
 
 void saveImage(const std::string& root, const Image& image, const std::string& path,

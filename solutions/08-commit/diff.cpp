@@ -128,7 +128,8 @@ class DiffWalk {
             throw SysError("fchownat", path);
         }
         // A symlink's mode is always 0777 on Linux: there is nothing to set.
-        if (!S_ISLNK(st.st_mode) && ::fchmodat(toDir, name.c_str(), st.st_mode & kModeBits, 0) != 0) {
+        if (!S_ISLNK(st.st_mode) &&
+            ::fchmodat(toDir, name.c_str(), st.st_mode & kModeBits, 0) != 0) {
             throw SysError("fchmodat", path);
         }
         copyXattrs(fromDir, toDir, name);

@@ -24,8 +24,9 @@
 /// - overlay's private bookkeeping: overlayfs marks what it copied up with xattrs that
 ///   only make sense for this one mount (`trusted.overlay.origin` holds a file handle of
 ///   the lower file, `impure`, `redirect`, `nlink`, `metacopy`, ...). In a layer of an
-///   image they would point at nothing, or at the wrong thing. Of `trusted.overlay.*`
-///   only `opaque` is kept: it is the layer's own meaning (keepsXattr());
+///   image they would point at nothing, or at the wrong thing. Of the
+///   `trusted.overlay.NAME` xattrs only `opaque` is kept: it is the layer's own
+///   meaning (keepsXattr());
 /// - the runtime's mount points: `/etc/hosts` and `/etc/resolv.conf` are bind mounts of
 ///   files the runtime generated (lab 06); overlay made an empty file in the upper dir to
 ///   mount them on. They are the runtime's, not the image's (nor are volumes' targets,
@@ -51,9 +52,9 @@ namespace mydocker::commit {
 
 // --- the diff walk -------------------------------------------------------------------------
 
-/// True when xattr `name` of an upper dir's entry belongs in a layer: every xattr
-/// (`security.capability`, `user.*`, ACLs) but overlay's private ones, the
-/// `trusted.overlay.*` other than `trusted.overlay.opaque`. Pure.
+/// True when xattr `name` of an entry of the upper directory belongs in a layer: every
+/// xattr (`security.capability`, user xattrs, ACLs) but the private ones of overlay,
+/// `trusted.overlay.NAME` for any NAME other than `opaque`. Pure.
 bool keepsXattr(std::string_view name);
 
 /// Copies the xattrs that keepsXattr() keeps of `name` in the directory `fromDirFd` onto
@@ -74,6 +75,8 @@ void copyXattrs(int fromDirFd, int toDirFd, const std::string& name);
 ///   nor anything below them.
 /// Never follows a symlink: every entry is opened relative to its parent's descriptor,
 /// with O_NOFOLLOW. A socket is skipped (it means nothing without its process).
+/// @param upperFd the container's upper directory, open
+/// @param layerFd the new layer's directory, open and empty
 /// @param excluded paths relative to the container's root, without a leading "/"
 /// @throws SysError naming the call and the entry
 void copyUpperDir(int upperFd, int layerFd, const std::vector<std::string>& excluded);
@@ -82,6 +85,8 @@ void copyUpperDir(int upperFd, int layerFd, const std::vector<std::string>& excl
 
 /// Copies the data of the regular file `fromFd` into `toFd` (copy_file_range(2), read(2)
 /// and write(2) where the filesystems cannot), from both files' current offsets.
+/// @param fromFd the file to read, open for reading
+/// @param toFd the file to write, open for writing
 /// @param name names the file in errors
 /// @throws SysError naming the call
 void copyFileData(int fromFd, int toFd, const std::string& name);
@@ -92,7 +97,8 @@ void copyFileData(int fromFd, int toFd, const std::string& name);
 /// change meanwhile; with the l* calls, `name` itself is not followed if a symlink.
 std::string pathIn(int dirFd, const std::string& name);
 
-// --- the freezer ----------------------------------------------------------------------------------
+// --- the freezer
+// ----------------------------------------------------------------------------------
 
 /// A container's cgroup as the freezer sees it.
 struct Freezer {

@@ -34,6 +34,8 @@ namespace mydocker::image {
 /// Writes the layer in the directory `layerFd` as an uncompressed tar to `outFd` (or
 /// only hashes it if `outFd` is -1), with AUFS whiteouts (see the file comment). The same
 /// files give the same bytes.
+/// @param layerFd the layer's directory, open
+/// @param outFd where the tar goes, or -1
 /// @param name names the layer in errors
 /// @return the tar's digest (the layer's diff id) and size
 /// @throws Error from libarchive; SysError if a file cannot be read or the tar written
