@@ -37,6 +37,10 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addRmiVerb(app, globals));
     }
     if constexpr (lab >= 6) verbs.push_back(addNetworkVerb(app, globals));
+    if constexpr (lab >= 8) {
+        verbs.push_back(addCommitVerb(app, globals));
+        verbs.push_back(addSaveVerb(app, globals));
+    }
     return verbs;
 }
 

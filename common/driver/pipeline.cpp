@@ -114,6 +114,14 @@ struct Container {
 
     void save() const { saveState(config.root, state); }
 
+    // --- record the mount points (lab 08) -----------------------------------------------
+    /// What the runtime mounts in the container, for a commit to leave out.
+    void recordMountPoints() {
+        state.mountPoints.clear();
+        for (const rootfs::BindMount& bind : root.binds) state.mountPoints.push_back(bind.target);
+        save();
+    }
+
     // --- record the state ---------------------------------------------------------
     void record() {
         // Whoever holds the teardown: if it is killed, the next command sweeps up
@@ -286,6 +294,12 @@ int runContainer(const RunConfig& config) {
                 addGeneratedEtcFiles(config.root, config.id, config.hostname, mode,
                                      c.attachment ? &*c.attachment : nullptr, c.root);
             });
+        }
+    }
+    if constexpr (lab >= 8) {
+        // Before the clone: by the time a commit can see the container, they are known.
+        if (!c.root.binds.empty()) {
+            steps.run("record the mount points", [&] { c.recordMountPoints(); });
         }
     }
     steps.run(

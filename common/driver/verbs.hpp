@@ -36,4 +36,10 @@ Verb addRmiVerb(CLI::App& app, const Globals& globals);
 /// `network create|ls|rm` (network.cpp, lab 06).
 Verb addNetworkVerb(CLI::App& app, const Globals& globals);
 
+/// `commit CONTAINER IMAGE` (commit.cpp, lab 08).
+Verb addCommitVerb(CLI::App& app, const Globals& globals);
+
+/// `save IMAGE -o FILE [--format oci-archive|docker-archive]` (save.cpp, lab 08).
+Verb addSaveVerb(CLI::App& app, const Globals& globals);
+
 }  // namespace mydocker::driver

@@ -51,6 +51,7 @@ std::string toJson(const ContainerState& s) {
         {"createdAt", s.createdAt},
         {"startedAt", s.startedAt},
         {"finishedAt", s.finishedAt},
+        {"mountPoints", s.mountPoints},
     };
     return document.dump(2) + "\n";
 }
@@ -80,6 +81,8 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         document.at("createdAt").get_to(s.createdAt);
         document.at("startedAt").get_to(s.startedAt);
         document.at("finishedAt").get_to(s.finishedAt);
+        // Recorded from lab 08 on: a record without it has none.
+        if (document.contains("mountPoints")) document.at("mountPoints").get_to(s.mountPoints);
         return s;
     } catch (const json::exception& e) {
         // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.

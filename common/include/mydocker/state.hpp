@@ -41,6 +41,10 @@ struct ContainerState {
     std::string createdAt;               ///< RFC 3339, UTC
     std::string startedAt;               ///< when CMD started; empty before
     std::string finishedAt;              ///< when CMD ended; empty before
+    /// The paths in the container where the runtime mounts something of its own
+    /// (`/etc/hosts`, `/etc/resolv.conf`, lab 06; volumes' targets, lab 09): what a
+    /// commit leaves out of the new layer (lab 08). Absolute, as the container sees them.
+    std::vector<std::string> mountPoints;
 
     /// Equal when every field is (for tests).
     bool operator==(const ContainerState&) const = default;
