@@ -37,6 +37,7 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addRmiVerb(app, globals));
     }
     if constexpr (lab >= 6) verbs.push_back(addNetworkVerb(app, globals));
+    if constexpr (lab >= 9) verbs.push_back(addVolumeVerb(app, globals));
     return verbs;
 }
 

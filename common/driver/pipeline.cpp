@@ -4,6 +4,7 @@
 //   ----------------                                   -----------------
 //   record the state
 //   resolve the image, make upper/work           (05)
+//   make the volumes ready                       (09)
 //   create the cgroup, apply the limits          (03)
 //   limit memory                                 (04)
 //   allocate an address                          (06)
@@ -16,6 +17,7 @@
 //                                                      set up the root filesystem (02),
 //                                                        the image's layers on overlay (05),
 //                                                        /etc/hosts, /etc/resolv.conf (06),
+//                                                        the volumes, through fds (09),
 //                                                        or mount /proc (01)
 //                                                      enter the working directory (05)
 //                                                      set the hostname (01)
@@ -56,6 +58,7 @@
 #include "mydocker/teardown.hpp"
 #include "mydocker/unique_fd.hpp"
 #include "network.hpp"
+#include "volume.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -96,6 +99,7 @@ struct Container {
     rootfs::RootfsSpec root;                  // its root filesystem: --rootfs (02), an image (05)
     std::unique_ptr<cgroups::Cgroup> cgroup;  // lab 03
     std::optional<Attachment> attachment;     // lab 06: its place on a network
+    RunVolumes volumes;                       // lab 09: its volumes, held while it runs
     ns::Child child;                          // pid -1 until cloned, and again once reaped
     UniqueFd report;                          // the child's report pipe: EOF once CMD runs
     bool ran = false;                         // CMD started: the record is kept
@@ -254,6 +258,19 @@ int runContainer(const RunConfig& config) {
             steps.run(
                 "resolve the image, make upper/work", [&] { c.root = makeContainerLayers(config); },
                 [&] { removeContainerLayers(config.root, config.id); });
+        }
+    }
+    if constexpr (lab >= 9) {
+        if (!config.volumes.empty()) {
+            // Before the clone: the child mounts what its copy of the spec lists. Undone
+            // after the child is gone, and with it its mount namespace and the volumes in it.
+            steps.run(
+                "make the volumes ready",
+                [&] {
+                    c.volumes.prepare(config, c.root, c.state);
+                    c.save();  // the record names them (lab 08's commit leaves them out)
+                },
+                [&] { c.volumes.release(config.root, c.ran); });
         }
     }
     if constexpr (lab >= 3) {

@@ -20,6 +20,7 @@
 #include "network.hpp"
 #include "pipeline.hpp"
 #include "verbs.hpp"
+#include "volume.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -150,6 +151,20 @@ struct Lab06Flags {
     }
 };
 
+/// Lab 09: volumes.
+struct Lab09Flags {
+    std::vector<std::string> volumes;
+
+    void declare(CLI::App& run) {
+        // One value per -v, as many -v as wanted (a value never swallows IMAGE).
+        run.add_option("-v,--volume", volumes,
+                       "Bind mount a volume: HOSTDIR|NAME:CTRDIR[:ro|:rw] (repeatable)")
+            ->expected(1)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    }
+    void check(RunConfig& config) const { config.volumes = checkVolumeFlags(volumes, config); }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
@@ -158,6 +173,7 @@ struct RunFlags {
     Lab04Flags lab04;
     Lab05Image lab05;
     Lab06Flags lab06;
+    Lab09Flags lab09;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -166,6 +182,7 @@ struct RunFlags {
         if constexpr (lab >= 3) lab03.declare(run);
         if constexpr (lab >= 4) lab04.declare(run);
         if constexpr (lab >= 6) lab06.declare(run);
+        if constexpr (lab >= 9) lab09.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
             run.add_option("command", command,
@@ -188,6 +205,7 @@ struct RunFlags {
         if constexpr (lab >= 4) lab04.check(config);
         if constexpr (lab >= 5) lab05.check(config, command);
         if constexpr (lab >= 6) lab06.check(config);
+        if constexpr (lab >= 9) lab09.check(config);
         return config;
     }
 };

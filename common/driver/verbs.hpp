@@ -36,4 +36,7 @@ Verb addRmiVerb(CLI::App& app, const Globals& globals);
 /// `network create|ls|rm` (network.cpp, lab 06).
 Verb addNetworkVerb(CLI::App& app, const Globals& globals);
 
+/// `volume ls|rm` (volume.cpp, lab 09).
+Verb addVolumeVerb(CLI::App& app, const Globals& globals);
+
 }  // namespace mydocker::driver

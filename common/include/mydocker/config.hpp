@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/volumes.hpp"
+
 namespace mydocker {
 
 /// The resource limits of labs 03 and 04, already parsed and checked. Unset means no limit.
@@ -39,6 +41,7 @@ struct RunConfig {
     std::string workingDir;             ///< CMD's working directory (lab 05: the image's), "" = /
     bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
     std::string net = "bridge";         ///< --net (lab 06): bridge, none, host or a network's name
+    std::vector<volumes::VolumeSpec> volumes;  ///< -v (lab 09), in the command line's order
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.
