@@ -180,7 +180,7 @@ GRADED_TEST_F(Lab09Volumes, ReadOnlyCoversTheVolumeAndEveryMountBelowIt, 15) {
         if (m) {
             EXPECT_TRUE(hasOption(m->options, "ro"))
                 << "expected " << point << " read-only (ro in its per-mount options), found "
-                << m->describe();
+                << m->describe() << " with options " << m->options;
         }
     }
     EXPECT_EQ(held.wait().exitCode, 0);
