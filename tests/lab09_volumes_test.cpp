@@ -12,14 +12,12 @@
 // (LabTest::makeRootfs), with `--net none` (a network is not the lesson here). The
 // verdicts come from the kernel: /proc/PID/mountinfo, stat(2) through /proc/PID/root,
 // the errno of a write the probe makes, and the files on the host.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <random>
@@ -61,10 +59,10 @@ std::vector<MountInfo> hostMountsUnder(const std::string& dir) {
 
 /// True when `a` and `b` name the same inode.
 bool sameInode(const std::string& a, const std::string& b) {
-    struct stat sa{};
-    struct stat sb{};
-    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    struct stat sa {};
+    struct stat sb {};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /// A tmpfs the test mounts on the host (below a volume's source), unmounted when the
@@ -196,8 +194,8 @@ GRADED_TEST_F(Lab09Volumes, ReadOnlyCoversTheVolumeAndEveryMountBelowIt, 15) {
     EXPECT_EQ(readFile(joinPath(dir, "top")), "top");
     // Read-only in the container only: the host's directory and tmpfs stay writable.
     for (const auto& m : hostMountsUnder(dir)) {
-        EXPECT_FALSE(hasOption(m.options, "ro")) << "the host's mount became read-only: "
-                                                 << m.describe();
+        EXPECT_FALSE(hasOption(m.options, "ro"))
+            << "the host's mount became read-only: " << m.describe();
     }
 }
 
@@ -325,7 +323,8 @@ GRADED_TEST_F(Lab09Volumes, NamedVolumeKeepsItsDataAcrossContainers, 10) {
     EXPECT_TRUE(pathExists(joinPath(data, "kept"))) << "expected the data in " << data;
     EXPECT_EQ(listedVolumes(), std::vector<std::string>{"keep.me"});
 
-    const RunResult read = runProbe(rootfs, {"-v", "keep.me:/elsewhere"}, {"read", "/elsewhere/kept"});
+    const RunResult read =
+        runProbe(rootfs, {"-v", "keep.me:/elsewhere"}, {"read", "/elsewhere/kept"});
     EXPECT_EQ(read.exitCode, 0) << read;
     EXPECT_EQ(read.out, marker) << "expected the second container to read what the first wrote"
                                 << read;
@@ -354,7 +353,7 @@ GRADED_TEST_F(Lab09Volumes, NamedVolumeGetsTheRootsContentOnFirstUse, 10) {
     const std::string data = joinPath(root(), "volumes/seeded/_data");
     ASSERT_TRUE(pathExists(joinPath(data, "a"))) << "expected /seed copied into " << data;
     EXPECT_EQ(readFile(joinPath(data, "a")), marker);
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(joinPath(data, "a").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0640u) << "expected the copy to keep the file's mode";
     ASSERT_EQ(::stat(joinPath(data, "dir").c_str(), &st), 0);
@@ -377,13 +376,14 @@ GRADED_TEST_F(Lab09Volumes, MissingHostDirectoryAndTargetAreMade, 5) {
     const RunResult r = runProbe(rootfs, {"-v", dir + ":/made"}, {"write", "/made/f", marker});
     EXPECT_EQ(r.exitCode, 0) << r;
     ASSERT_TRUE(isDirectory(dir)) << "expected the missing host directory " << dir << " made";
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(dir.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0755u);
     EXPECT_TRUE(pathExists(joinPath(dir, "f"))) << "expected the container's file in " << dir;
 
     const std::string file = makeTempFile(marker);
-    const RunResult read = runProbe(rootfs, {"-v", file + ":/opt/one-file"}, {"read", "/opt/one-file"});
+    const RunResult read =
+        runProbe(rootfs, {"-v", file + ":/opt/one-file"}, {"read", "/opt/one-file"});
     EXPECT_EQ(read.exitCode, 0) << read;
     EXPECT_EQ(read.out, marker) << read;
     ASSERT_EQ(::lstat(joinPath(rootfs, "opt/one-file").c_str(), &st), 0)
@@ -398,9 +398,9 @@ GRADED_TEST_F(Lab09Volumes, BadVolumeValuesAreRejected, 10) {
     const std::string dir = makeTempDir();
     const std::string missing = joinPath(makeTempDir(), "never-made");
     const std::vector<std::string> values = {
-        "relative/dir:/data", dir + ":/",        dir + "://",      dir + ":data",
-        dir + ":/data:rx",    missing + ":/data:rox", dir,         dir + ":/a:ro:rw",
-        "x:/data",            "-bad:/data",      "bad/name:/data", ":/data"};
+        "relative/dir:/data",   dir + ":/", dir + "://",       dir + ":data", dir + ":/data:rx",
+        missing + ":/data:rox", dir,        dir + ":/a:ro:rw", "x:/data",     "-bad:/data",
+        "bad/name:/data",       ":/data"};
     for (const std::string& value : values) {
         const RunResult r = runProbe(rootfs, {"-v", value}, {"exit", "0"});
         expectRejected(r, "volume");

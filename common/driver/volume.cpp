@@ -58,14 +58,12 @@ std::vector<volumes::VolumeSpec> checkVolumeFlags(const std::vector<std::string>
     std::vector<volumes::VolumeSpec> specs;
     for (const std::string& value : values) specs.push_back(volumes::parseVolume(value));
     if (!specs.empty() && config.rootfs.empty() && config.image.empty()) {
-        throw UsageError(
-            "cannot mount volumes in the host's root (-v needs an image or --rootfs)");
+        throw UsageError("cannot mount volumes in the host's root (-v needs an image or --rootfs)");
     }
     return specs;
 }
 
-void RunVolumes::prepare(const RunConfig& config, rootfs::RootfsSpec& spec,
-                         ContainerState& state) {
+void RunVolumes::prepare(const RunConfig& config, rootfs::RootfsSpec& spec, ContainerState& state) {
     for (const volumes::VolumeSpec& volume : config.volumes) {
         rootfs::BindMount mount;
         mount.target = volume.target;
@@ -84,7 +82,7 @@ void RunVolumes::prepare(const RunConfig& config, rootfs::RootfsSpec& spec,
                 madeHostDirs_.insert(madeHostDirs_.end(), missing.begin(), missing.end());
             }
             // What the path is now (a symlink is followed, as mount(2) follows it).
-            struct stat st{};
+            struct stat st {};
             if (::stat(source.c_str(), &st) != 0) throw SysError("stat", source);
             mount.source = source;
             mount.isFile = !S_ISDIR(st.st_mode);
@@ -100,8 +98,7 @@ void RunVolumes::release(const std::string& root, bool ran) {
     if (ran) return;
     for (const std::string& dir : madeHostDirs_) {
         // Only if still empty: what is in it now is not ours to remove.
-        if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST &&
-            errno != ENOENT) {
+        if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
             throw SysError("rmdir", dir);
         }
     }

@@ -48,7 +48,7 @@ UniqueFd openVolumeDir(const std::string& root, const std::string& name) {
 
 /// True when the directory held by `fd` has been removed since it was opened.
 bool wasRemoved(const UniqueFd& fd) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", "a volume's directory");
     return st.st_nlink == 0;
 }
@@ -67,8 +67,8 @@ void copyFile(int from, int to, const char* name, const struct stat& st) {
         if (n < 0) throw SysError("read", name);
         if (n == 0) break;
         for (ssize_t done = 0; done < n;) {
-            const ssize_t w = ::write(out.get(), buffer.data() + done,
-                                      static_cast<std::size_t>(n - done));
+            const ssize_t w =
+                ::write(out.get(), buffer.data() + done, static_cast<std::size_t>(n - done));
             if (w < 0 && errno == EINTR) continue;
             if (w < 0) throw SysError("write", name);
             done += w;
@@ -89,8 +89,7 @@ void copyEntry(int from, int to, const char* name, const struct stat& st) {
         if (::mkdirat(to, name, 0700) != 0) throw SysError("mkdirat", name);
         const UniqueFd sub(::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!sub) throw SysError("openat", name);
-        const UniqueFd subCopy(
-            ::openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        const UniqueFd subCopy(::openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!subCopy) throw SysError("openat", name);
         copyTree(sub.get(), subCopy.get());
     } else if (S_ISLNK(st.st_mode)) {
@@ -134,8 +133,8 @@ std::string volumeDataDir(const std::string& root, const std::string& name) {
 VolumeUse::VolumeUse(const std::string& root, const std::string& name)
     : dataDir_(volumeDataDir(root, name)) {
     if (!isVolumeName(name)) {
-        throw UsageError(fmt::format("invalid volume name {} (must match [a-zA-Z0-9][a-zA-Z0-9_.-]+)",
-                                     quoted(name)));
+        throw UsageError(fmt::format(
+            "invalid volume name {} (must match [a-zA-Z0-9][a-zA-Z0-9_.-]+)", quoted(name)));
     }
     // A `volume rm` may remove the directory between our open and our lock: then the
     // lock is on a removed directory, and the volume is made again.
@@ -155,8 +154,8 @@ VolumeUse::VolumeUse(const std::string& root, const std::string& name)
         }
         return;
     }
-    throw Error(fmt::format("cannot use volume {} (it was removed while being opened)",
-                            quoted(name)));
+    throw Error(
+        fmt::format("cannot use volume {} (it was removed while being opened)", quoted(name)));
 }
 
 std::vector<std::string> listVolumes(const std::string& root) {
@@ -177,8 +176,8 @@ void removeVolume(const std::string& root, const std::string& name) {
     // Every container using the volume holds a shared lock on it (VolumeUse).
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
-            throw UsageError(fmt::format("cannot remove volume {} (it is in use by a container)",
-                                         quoted(name)));
+            throw UsageError(
+                fmt::format("cannot remove volume {} (it is in use by a container)", quoted(name)));
         }
         throw SysError("flock", volumeDir(root, name));
     }
@@ -208,7 +207,7 @@ void copyTree(int from, int to) {
     ::closedir(dir);
     if (readError != 0) throw SysError(readError, "readdir", "a directory to copy");
     for (const std::string& name : names) {
-        struct stat st{};
+        struct stat st {};
         if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             throw SysError("fstatat", name);
         }

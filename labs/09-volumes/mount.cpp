@@ -41,7 +41,7 @@ namespace {
 
 /// True when `fd` is a directory.
 bool isDirectoryFd(const UniqueFd& fd, const std::string& what) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", what);
     return S_ISDIR(st.st_mode);
 }
@@ -64,18 +64,20 @@ void copyUpIfEmpty(const rootfs::BindMount& volume, const UniqueFd& target) {
 
 void mountVolume(int rootFd, const rootfs::BindMount& volume) {
     const UniqueFd tree = cloneTree(volume.source, volume.readOnly);
-    const UniqueFd target = openInRoot(
-        rootFd, volume.target, volume.isFile ? TargetKind::file : TargetKind::directory);
+    const UniqueFd target =
+        openInRoot(rootFd, volume.target, volume.isFile ? TargetKind::file : TargetKind::directory);
     const bool targetIsDir = isDirectoryFd(target, volume.target);
     if (volume.isFile && targetIsDir) {
-        throw UsageError(fmt::format("cannot mount the file {} onto the directory {} (a file "
-                                     "can only cover a file)",
-                                     quoted(volume.source), quoted(volume.target)));
+        throw UsageError(
+            fmt::format("cannot mount the file {} onto the directory {} (a file "
+                        "can only cover a file)",
+                        quoted(volume.source), quoted(volume.target)));
     }
     if (!volume.isFile && !targetIsDir) {
-        throw UsageError(fmt::format("cannot mount the directory {} onto {} (not a directory "
-                                     "in the container)",
-                                     quoted(volume.source), quoted(volume.target)));
+        throw UsageError(
+            fmt::format("cannot mount the directory {} onto {} (not a directory "
+                        "in the container)",
+                        quoted(volume.source), quoted(volume.target)));
     }
     if (volume.copyUp) copyUpIfEmpty(volume, target);
     attachTree(tree, target);

@@ -24,8 +24,8 @@ UniqueFd cloneTree(const std::string& source, bool readOnly) {
     // BEGIN SOLUTION: todo("TODO (lab 09): clone the source's mount tree (open_tree), read-only as a whole for :ro (mount_setattr)", source, readOnly);
     // OPEN_TREE_CLONE | AT_RECURSIVE is `mount --rbind` into a detached tree: the
     // source and every mount below it, visible nowhere until it is attached.
-    UniqueFd tree(::open_tree(AT_FDCWD, source.c_str(),
-                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    UniqueFd tree(
+        ::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (!tree) throw SysError("open_tree", source);
     if (readOnly) {
         // MS_BIND | MS_RDONLY is ignored, and a remount covers the top mount only: one
@@ -58,7 +58,7 @@ namespace {
 
 /// True when `fd` is a directory.
 bool isDirectoryFd(const UniqueFd& fd, const std::string& what) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SysError("fstat", what);
     return S_ISDIR(st.st_mode);
 }
@@ -81,18 +81,20 @@ void copyUpIfEmpty(const rootfs::BindMount& volume, const UniqueFd& target) {
 
 void mountVolume(int rootFd, const rootfs::BindMount& volume) {
     const UniqueFd tree = cloneTree(volume.source, volume.readOnly);
-    const UniqueFd target = openInRoot(
-        rootFd, volume.target, volume.isFile ? TargetKind::file : TargetKind::directory);
+    const UniqueFd target =
+        openInRoot(rootFd, volume.target, volume.isFile ? TargetKind::file : TargetKind::directory);
     const bool targetIsDir = isDirectoryFd(target, volume.target);
     if (volume.isFile && targetIsDir) {
-        throw UsageError(fmt::format("cannot mount the file {} onto the directory {} (a file "
-                                     "can only cover a file)",
-                                     quoted(volume.source), quoted(volume.target)));
+        throw UsageError(
+            fmt::format("cannot mount the file {} onto the directory {} (a file "
+                        "can only cover a file)",
+                        quoted(volume.source), quoted(volume.target)));
     }
     if (!volume.isFile && !targetIsDir) {
-        throw UsageError(fmt::format("cannot mount the directory {} onto {} (not a directory "
-                                     "in the container)",
-                                     quoted(volume.source), quoted(volume.target)));
+        throw UsageError(
+            fmt::format("cannot mount the directory {} onto {} (not a directory "
+                        "in the container)",
+                        quoted(volume.source), quoted(volume.target)));
     }
     if (volume.copyUp) copyUpIfEmpty(volume, target);
     attachTree(tree, target);

@@ -70,11 +70,12 @@ struct VolumeSpec {
 /// Parses `SRC:CTRDIR[:ro|:rw]` (Docker's `-v`). SRC starting with `/` is a host path;
 /// otherwise it must be a volume name (isVolumeName()). CTRDIR must be absolute and not
 /// `/` (the root cannot be covered). The mode, if any, is `ro` or `rw`.
-/// @throws UsageError `invalid volume "<value>" (<why>)`
+/// @throws UsageError naming the value and what is wrong with it
 VolumeSpec parseVolume(std::string_view value);
 
-/// Docker's rule for a volume's name: `[a-zA-Z0-9][a-zA-Z0-9_.-]+` (two characters at
-/// least; never `/`, so a name never leaves `<root>/volumes/`). Given.
+/// Docker's rule for a volume's name: a letter or a digit, then at least one letter,
+/// digit, underscore, dot or dash; no slash, so a name never leaves the volumes'
+/// directory. Given.
 bool isVolumeName(std::string_view name);
 
 /// `<root>/volumes`. Given.
