@@ -16,6 +16,7 @@
 #include "mydocker/namespaces.hpp"
 #include "mydocker/rootfs.hpp"
 #include "mydocker/signals.hpp"
+#include "mydocker/volumes.hpp"
 #include "pipeline.hpp"
 
 namespace mydocker::driver {
@@ -67,13 +68,35 @@ void enterWorkingDir(const std::string& dir) {
     if (::chdir(dir.c_str()) != 0) throw SysError("chdir", dir);
 }
 
+/// Lab 02's plan of the container's root, with lab 09's volumes mounted where the
+/// binds go: after the root is a mount point, before pivot_root (while the host's
+/// sources are reachable). The plan is applied in two parts around them.
+[[maybe_unused]] void setUpRootWithVolumes(const rootfs::RootfsSpec& root) {
+    if constexpr (lab >= 9) {  // only the lab 09 executable on links mountVolumes()
+        const std::vector<rootfs::MountStep> plan = rootfs::planContainerRoot(root);
+        const auto pivot =
+            std::find_if(plan.begin(), plan.end(), [](const rootfs::MountStep& step) {
+                return step.kind == rootfs::StepKind::pivotRoot;
+            });
+        rootfs::applyPlan({plan.begin(), pivot});
+        childStep("mount the volumes",
+                  [&] { volumes::mountVolumes(root.rootfs, root.volumes); });
+        rootfs::applyPlan({pivot, plan.end()});
+    }
+}
+
 /// The container's mounts: its own root (lab 02, or lab 05's image on overlay) or,
 /// without one, the host's root with a /proc of its own (lab 01).
 void setUpMounts(const rootfs::RootfsSpec& root) {
     if constexpr (lab >= 2) {
         if (!root.rootfs.empty()) {
-            childStep("set up the root filesystem",
-                      [&] { rootfs::applyPlan(rootfs::planContainerRoot(root)); });
+            childStep("set up the root filesystem", [&] {
+                if (lab >= 9 && !root.volumes.empty()) {
+                    setUpRootWithVolumes(root);
+                } else {
+                    rootfs::applyPlan(rootfs::planContainerRoot(root));
+                }
+            });
             return;
         }
     }

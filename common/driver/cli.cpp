@@ -41,6 +41,7 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addCommitVerb(app, globals));
         verbs.push_back(addSaveVerb(app, globals));
     }
+    if constexpr (lab >= 9) verbs.push_back(addVolumeVerb(app, globals));
     return verbs;
 }
 

@@ -4,6 +4,7 @@
 //   ----------------                                   -----------------
 //   record the state
 //   resolve the image, make upper/work           (05)
+//   make the volumes ready                       (09)
 //   create the cgroup, apply the limits          (03)
 //   limit memory                                 (04)
 //   allocate an address                          (06)
@@ -17,6 +18,7 @@
 //                                                      set up the root filesystem (02),
 //                                                        the image's layers on overlay (05),
 //                                                        /etc/hosts, /etc/resolv.conf (06),
+//                                                        the volumes, through fds (09),
 //                                                        or mount /proc (01)
 //                                                      enter the working directory (05)
 //                                                      set the hostname (01)
@@ -58,6 +60,7 @@
 #include "mydocker/unique_fd.hpp"
 #include "network.hpp"
 #include "ports.hpp"
+#include "volume.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -98,6 +101,7 @@ struct Container {
     rootfs::RootfsSpec root;                  // its root filesystem: --rootfs (02), an image (05)
     std::unique_ptr<cgroups::Cgroup> cgroup;  // lab 03
     std::optional<Attachment> attachment;     // lab 06: its place on a network
+    RunVolumes volumes;                       // lab 09: its volumes, held while it runs
     ns::Child child;                          // pid -1 until cloned, and again once reaped
     UniqueFd report;                          // the child's report pipe: EOF once CMD runs
     bool ran = false;                         // CMD started: the record is kept
@@ -119,6 +123,10 @@ struct Container {
     void recordMountPoints() {
         state.mountPoints.clear();
         for (const rootfs::BindMount& bind : root.binds) state.mountPoints.push_back(bind.target);
+        // Lab 09's volumes: mounted after the binds, through fds (volumes::mountVolumes()).
+        for (const rootfs::BindMount& volume : root.volumes) {
+            state.mountPoints.push_back(volume.target);
+        }
         save();
     }
 
@@ -266,6 +274,19 @@ int runContainer(const RunConfig& config) {
                 [&] { removeContainerLayers(config.root, config.id); });
         }
     }
+    if constexpr (lab >= 9) {
+        if (!config.volumes.empty()) {
+            // Before the clone: the child mounts what its copy of the spec lists. Undone
+            // after the child is gone, and with it its mount namespace and the volumes in it.
+            steps.run(
+                "make the volumes ready",
+                [&] {
+                    c.volumes.prepare(config, c.root, c.state);
+                    c.save();  // the record names them (lab 08's commit leaves them out)
+                },
+                [&] { c.volumes.release(config.root, c.ran); });
+        }
+    }
     if constexpr (lab >= 3) {
         steps.run(
             "create the cgroup",
@@ -298,7 +319,7 @@ int runContainer(const RunConfig& config) {
     }
     if constexpr (lab >= 8) {
         // Before the clone: by the time a commit can see the container, they are known.
-        if (!c.root.binds.empty()) {
+        if (!c.root.binds.empty() || !c.root.volumes.empty()) {
             steps.run("record the mount points", [&] { c.recordMountPoints(); });
         }
     }

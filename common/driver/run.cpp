@@ -21,6 +21,7 @@
 #include "pipeline.hpp"
 #include "ports.hpp"
 #include "verbs.hpp"
+#include "volume.hpp"
 
 namespace mydocker::driver {
 namespace {
@@ -167,6 +168,20 @@ struct Lab07Flags {
     }
 };
 
+/// Lab 09: volumes.
+struct Lab09Flags {
+    std::vector<std::string> volumes;
+
+    void declare(CLI::App& run) {
+        // One value per -v, as many -v as wanted (a value never swallows IMAGE).
+        run.add_option("-v,--volume", volumes,
+                       "Bind mount a volume: HOSTDIR|NAME:CTRDIR[:ro|:rw] (repeatable)")
+            ->expected(1)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    }
+    void check(RunConfig& config) const { config.volumes = checkVolumeFlags(volumes, config); }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
@@ -176,6 +191,7 @@ struct RunFlags {
     Lab05Image lab05;
     Lab06Flags lab06;
     Lab07Flags lab07;
+    Lab09Flags lab09;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -185,6 +201,7 @@ struct RunFlags {
         if constexpr (lab >= 4) lab04.declare(run);
         if constexpr (lab >= 6) lab06.declare(run);
         if constexpr (lab >= 7) lab07.declare(run);
+        if constexpr (lab >= 9) lab09.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
             run.add_option("command", command,
@@ -208,6 +225,7 @@ struct RunFlags {
         if constexpr (lab >= 5) lab05.check(config, command);
         if constexpr (lab >= 6) lab06.check(config);
         if constexpr (lab >= 7) lab07.check(config);
+        if constexpr (lab >= 9) lab09.check(config);
         return config;
     }
 };

@@ -41,5 +41,7 @@ Verb addCommitVerb(CLI::App& app, const Globals& globals);
 
 /// `save IMAGE -o FILE [--format oci-archive|docker-archive]` (save.cpp, lab 08).
 Verb addSaveVerb(CLI::App& app, const Globals& globals);
+/// `volume ls|rm` (volume.cpp, lab 09).
+Verb addVolumeVerb(CLI::App& app, const Globals& globals);
 
 }  // namespace mydocker::driver

@@ -33,6 +33,34 @@ std::string statePath(const std::string& root, const std::string& id) {
     return joinPath(containerDir(root, id), "state.json");
 }
 
+namespace {
+
+json volumesToJson(const std::vector<VolumeRecord>& volumes) {
+    json list = json::array();
+    for (const VolumeRecord& v : volumes) {
+        list.push_back({{"name", v.name},
+                        {"source", v.source},
+                        {"target", v.target},
+                        {"readOnly", v.readOnly}});
+    }
+    return list;
+}
+
+std::vector<VolumeRecord> volumesFromJson(const json& list) {
+    std::vector<VolumeRecord> volumes;
+    for (const json& entry : list) {
+        VolumeRecord v;
+        entry.at("name").get_to(v.name);
+        entry.at("source").get_to(v.source);
+        entry.at("target").get_to(v.target);
+        entry.at("readOnly").get_to(v.readOnly);
+        volumes.push_back(std::move(v));
+    }
+    return volumes;
+}
+
+}  // namespace
+
 std::string toJson(const ContainerState& s) {
     const json document = {
         {kVersionKey, kStateVersion},
@@ -52,6 +80,7 @@ std::string toJson(const ContainerState& s) {
         {"startedAt", s.startedAt},
         {"finishedAt", s.finishedAt},
         {"mountPoints", s.mountPoints},
+        {"volumes", volumesToJson(s.volumes)},
     };
     return document.dump(2) + "\n";
 }
@@ -83,6 +112,8 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         document.at("finishedAt").get_to(s.finishedAt);
         // Recorded from lab 08 on: a record without it has none.
         if (document.contains("mountPoints")) document.at("mountPoints").get_to(s.mountPoints);
+        // Optional: a record written before lab 09 has no volumes.
+        if (document.contains("volumes")) s.volumes = volumesFromJson(document.at("volumes"));
         return s;
     } catch (const json::exception& e) {
         // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mydocker/portmap.hpp"
+#include "mydocker/volumes.hpp"
 
 namespace mydocker {
 
@@ -42,6 +43,7 @@ struct RunConfig {
     bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
     std::string net = "bridge";         ///< --net (lab 06): bridge, none, host or a network's name
     std::vector<portmap::PortMapping> ports;  ///< -p (lab 07): the ports to publish, checked
+    std::vector<volumes::VolumeSpec> volumes;  ///< -v (lab 09), in the command line's order
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.

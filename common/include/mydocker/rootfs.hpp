@@ -144,6 +144,7 @@ struct BindMount {
     std::string target;     ///< where it appears in the container, absolute
     bool readOnly = false;  ///< mounted read-only
     bool isFile = false;    ///< `source` is a file: the mount point is a file, not a directory
+    bool copyUp = false;    ///< lab 09: a named volume, filled from the root's `target` if empty
 
     /// Equal when every field is (for tests).
     bool operator==(const BindMount&) const = default;
@@ -155,6 +156,9 @@ struct BindMount {
 struct RootfsSpec {
     std::string rootfs;            ///< the root directory, an absolute host path
     std::vector<BindMount> binds;  ///< mounted in this order, after the rootfs, before pivot_root
+    /// Lab 09's volumes: not steps of the plan, but mounted through fds and resolved
+    /// inside the root (volumes::mountVolumes()), after `binds`, before pivot_root.
+    std::vector<BindMount> volumes;
     /// How `rootfs` becomes a mount point. Empty: lab 02's bind mount of it onto itself.
     /// Lab 05 mounts an image's layers there instead (overlay::planOverlay()).
     std::vector<MountStep> rootMount;

@@ -23,6 +23,18 @@ namespace mydocker {
 /// The version of state.json this runtime writes and reads.
 inline constexpr int kStateVersion = 1;
 
+/// A volume mounted in a container (lab 09), as its record keeps it: lab 08's commit
+/// leaves out what is mounted there, `volume rm` says who holds a volume.
+struct VolumeRecord {
+    std::string name;       ///< the named volume, "" for a host path
+    std::string source;     ///< the host directory or file mounted
+    std::string target;     ///< the path in the container, as given to -v
+    bool readOnly = false;  ///< mounted read-only
+
+    /// Equal when every field is (for tests).
+    bool operator==(const VolumeRecord&) const = default;
+};
+
 /// What the runtime records about one container.
 struct ContainerState {
     std::string id;                      ///< the full id, 64 hex digits
@@ -45,6 +57,7 @@ struct ContainerState {
     /// (`/etc/hosts`, `/etc/resolv.conf`, lab 06; volumes' targets, lab 09): what a
     /// commit leaves out of the new layer (lab 08). Absolute, as the container sees them.
     std::vector<std::string> mountPoints;
+    std::vector<VolumeRecord> volumes;   ///< its volumes (lab 09), in the order mounted
 
     /// Equal when every field is (for tests).
     bool operator==(const ContainerState&) const = default;
