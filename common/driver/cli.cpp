@@ -37,6 +37,15 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addRmiVerb(app, globals));
     }
     if constexpr (lab >= 6) verbs.push_back(addNetworkVerb(app, globals));
+    if constexpr (lab >= 10) {
+        verbs.push_back(addPsVerb(app, globals));
+        verbs.push_back(addLogsVerb(app, globals));
+        verbs.push_back(addExecVerb(app, globals));
+        verbs.push_back(addStopVerb(app, globals));
+        verbs.push_back(addKillVerb(app, globals));
+        verbs.push_back(addRmVerb(app, globals));
+        verbs.push_back(addInspectVerb(app, globals));
+    }
     return verbs;
 }
 

@@ -51,6 +51,16 @@ std::string toJson(const ContainerState& s) {
         {"createdAt", s.createdAt},
         {"startedAt", s.startedAt},
         {"finishedAt", s.finishedAt},
+        {"name", s.name},
+        {"env", s.env},
+        {"workingDir", s.workingDir},
+        {"detached", s.detached},
+        {"autoRemove", s.autoRemove},
+        {"memoryBytes", s.memoryBytes},
+        {"nanoCpus", s.nanoCpus},
+        {"network", s.network},
+        {"ipAddress", s.ipAddress},
+        {"gateway", s.gateway},
     };
     return document.dump(2) + "\n";
 }
@@ -80,6 +90,17 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         document.at("createdAt").get_to(s.createdAt);
         document.at("startedAt").get_to(s.startedAt);
         document.at("finishedAt").get_to(s.finishedAt);
+        // Lab 10's fields: optional, so that a record of an earlier lab still reads.
+        s.name = document.value("name", s.name);
+        s.env = document.value("env", s.env);
+        s.workingDir = document.value("workingDir", s.workingDir);
+        s.detached = document.value("detached", s.detached);
+        s.autoRemove = document.value("autoRemove", s.autoRemove);
+        s.memoryBytes = document.value("memoryBytes", s.memoryBytes);
+        s.nanoCpus = document.value("nanoCpus", s.nanoCpus);
+        s.network = document.value("network", s.network);
+        s.ipAddress = document.value("ipAddress", s.ipAddress);
+        s.gateway = document.value("gateway", s.gateway);
         return s;
     } catch (const json::exception& e) {
         // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.

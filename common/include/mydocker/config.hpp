@@ -39,6 +39,9 @@ struct RunConfig {
     std::string workingDir;             ///< CMD's working directory (lab 05: the image's), "" = /
     bool cgroupNamespace = false;       ///< its own cgroup namespace (lab 03, on v2 hosts)
     std::string net = "bridge";         ///< --net (lab 06): bridge, none, host or a network's name
+    bool detach = false;                ///< -d (lab 10): a monitor holds it, `run` returns at once
+    std::string name;                   ///< --name (lab 10), checked; "" for none
+    bool autoRemove = false;            ///< --rm (lab 10): its record goes when it exits
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.
