@@ -4,12 +4,14 @@
 set(MYDOCKER_LAB_PACKAGES
   "05:LibArchive"      # image import: tar layers
   "06:PkgConfig"       # libnl-route-3 through pkg-config (below)
+  "10:PkgConfig"       # libseccomp through pkg-config (below)
   )
 
 # Libraries found through pkg-config, as LAB:VARIABLE:MODULE: each becomes the imported
 # target PkgConfig::VARIABLE, visible everywhere (common/ builds the lab's given code).
 set(MYDOCKER_LAB_PKGCONFIG_MODULES
   "06:LIBNL_ROUTE:libnl-route-3.0"   # lab 06: links, addresses, routes (netlink)
+  "10:LIBSECCOMP:libseccomp"         # lab 10: Docker's default seccomp denials
   )
 
 function(mydocker_find_lab_dependencies lab)

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "hardening.hpp"
 #include "lab.hpp"
 #include "mydocker/error.hpp"
 #include "mydocker/file.hpp"
@@ -33,31 +34,6 @@ void childStep(const std::string& name, Do&& action) {
 void sendFailure(int reportFd, const Error& error) {
     const std::string report = fmt::format("{} {}", error.exitCode(), error.what());
     [[maybe_unused]] const ssize_t n = ::write(reportFd, report.data(), report.size());
-}
-
-/// The environment CMD starts with: what `docker run` gives a container by default, each
-/// variable replaced by the config's of the same name (an image's PATH wins), then the
-/// config's others.
-std::vector<std::string> containerEnvironment(const RunConfig& config) {
-    std::vector<std::string> env = {
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOSTNAME=" + config.hostname,
-        "HOME=/root",
-    };
-    const auto nameOf = [](const std::string& variable) {
-        return variable.substr(0, variable.find('='));
-    };
-    for (const std::string& variable : config.env) {
-        const auto same = std::find_if(env.begin(), env.end(), [&](const std::string& known) {
-            return nameOf(known) == nameOf(variable);
-        });
-        if (same != env.end()) {
-            *same = variable;
-        } else {
-            env.push_back(variable);
-        }
-    }
-    return env;
 }
 
 /// CMD's working directory (lab 05: the image's WorkingDir), made if the image lacks it,
@@ -105,6 +81,28 @@ void setUpMounts(const rootfs::RootfsSpec& root) {
 
 }  // namespace
 
+std::vector<std::string> containerEnvironment(const RunConfig& config) {
+    std::vector<std::string> env = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME=" + config.hostname,
+        "HOME=/root",
+    };
+    const auto nameOf = [](const std::string& variable) {
+        return variable.substr(0, variable.find('='));
+    };
+    for (const std::string& variable : config.env) {
+        const auto same = std::find_if(env.begin(), env.end(), [&](const std::string& known) {
+            return nameOf(known) == nameOf(variable);
+        });
+        if (same != env.end()) {
+            *same = variable;
+        } else {
+            env.push_back(variable);
+        }
+    }
+    return env;
+}
+
 int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd) {
     try {
         if constexpr (lab >= 3) {
@@ -125,6 +123,11 @@ int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int repor
             }
         }
         childStep("set the hostname", [&] { ns::setHostname(config.hostname); });
+        if constexpr (lab >= 10) {
+            // Last, once the mounts are made: masking needs mount(2), which the
+            // capabilities dropped here take away for good.
+            childStep("harden: mask paths, seccomp, drop capabilities", [] { hardenProcess(true); });
+        }
         signals::resetForExec();
         ns::execCommand(config.command, containerEnvironment(config));
     } catch (const Error& e) {

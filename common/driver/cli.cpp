@@ -42,6 +42,15 @@ std::vector<Verb> addVerbs(CLI::App& app, const Globals& globals) {
         verbs.push_back(addSaveVerb(app, globals));
     }
     if constexpr (lab >= 9) verbs.push_back(addVolumeVerb(app, globals));
+    if constexpr (lab >= 10) {
+        verbs.push_back(addPsVerb(app, globals));
+        verbs.push_back(addLogsVerb(app, globals));
+        verbs.push_back(addExecVerb(app, globals));
+        verbs.push_back(addStopVerb(app, globals));
+        verbs.push_back(addKillVerb(app, globals));
+        verbs.push_back(addRmVerb(app, globals));
+        verbs.push_back(addInspectVerb(app, globals));
+    }
     return verbs;
 }
 

@@ -52,19 +52,31 @@ constexpr std::chrono::milliseconds kPausePoll{10};
 /// How long moving the container's processes out of a v1 freezer cgroup may take.
 constexpr std::chrono::milliseconds kReleaseLimit{5000};
 
-/// The container named by `text`: its full id, or a prefix of exactly one container's.
+/// The container named by `text`: its full id, its name (lab 10's --name), or a prefix
+/// of exactly one container's id.
 std::string resolveContainer(const std::string& root, const std::string& text) {
     const std::string dir = joinPath(root, "containers");
     std::vector<std::string> matches;
     if (!text.empty() && isDirectory(dir)) {
-        for (const std::string& id : listDir(dir)) {
+        const std::vector<std::string> ids = listDir(dir);
+        for (const std::string& id : ids) {
             if (id == text) return id;
+        }
+        // A name before a prefix: a name may look like the start of another's id.
+        for (const std::string& id : ids) {
+            try {
+                if (loadState(root, id).name == text) return id;
+            } catch (const std::exception&) {
+                // a record being written, or corrupt: not this one
+            }
+        }
+        for (const std::string& id : ids) {
             if (id.rfind(text, 0) == 0) matches.push_back(id);
         }
     }
     if (matches.size() == 1) return matches.front();
     if (matches.empty()) {
-        throw UsageError(fmt::format("unknown container {} (no container has that id or id prefix)",
+        throw UsageError(fmt::format("unknown container {} (no container has that id, name or id prefix)",
                                      quoted(text)));
     }
     throw UsageError(

@@ -23,7 +23,8 @@
 //                                                      enter the working directory (05)
 //                                                      set the hostname (01)
 //   wait for CMD to start  <----------------------     exec CMD (01): the report pipe closes
-//   wait for CMD to end, forwarding signals
+//   wait for CMD to end, forwarding signals,
+//     or, detached: report to the CLI, log its output (10)
 //   read the OOM kill count                      (04)
 //   teardown: the undos, last first; record the exit
 //
@@ -33,6 +34,7 @@
 // `step:` and `undo:`. The child's side is child.cpp.
 #include "pipeline.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sched.h>
@@ -44,7 +46,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "containers.hpp"
 #include "lab.hpp"
 #include "layers.hpp"
 #include "mydocker/cgroups.hpp"
@@ -54,6 +58,7 @@
 #include "mydocker/memory.hpp"
 #include "mydocker/namespaces.hpp"
 #include "mydocker/process.hpp"
+#include "mydocker/runtime.hpp"
 #include "mydocker/signals.hpp"
 #include "mydocker/state.hpp"
 #include "mydocker/teardown.hpp"
@@ -136,8 +141,22 @@ struct Container {
         // (sweep.cpp).
         state.monitorPid = ::getpid();
         state.monitorStartTime = processStartTime(state.monitorPid);
-        makeDirs(containerDir(config.root, config.id), 0700);
-        save();
+        if constexpr (lab >= 10) {
+            state.name = config.name;
+            state.env = containerEnvironment(config);
+            state.workingDir = config.workingDir;
+            state.detached = config.detach;
+            state.autoRemove = config.autoRemove;
+            state.network = config.net;
+            if (config.limits.memoryBytes)
+                state.memoryBytes = static_cast<std::int64_t>(*config.limits.memoryBytes);
+            if (config.limits.cpus)
+                state.nanoCpus = static_cast<std::int64_t>(*config.limits.cpus * 1e9);
+            saveNewRecord(config.root, state);  // its name checked and taken under a lock
+        } else {
+            makeDirs(containerDir(config.root, config.id), 0700);
+            save();
+        }
         markLive(config.root, config.id);  // after the record: the sweep reads it
     }
     /// A container that never ran CMD is undone whole, its record too; one that ran
@@ -252,14 +271,38 @@ struct Container {
         state.status = "exited";
         state.exitCode = exitCode;
         state.finishedAt = nowRfc3339();
-        save();
+        if (config.autoRemove) {
+            removeRecord(config.root, config.id);  // --rm (lab 10): its log too
+        } else {
+            save();
+        }
         unmarkLive(config.root, config.id);
+    }
+
+    // --- hand over to the monitor (lab 10) --------------------------------------------
+    /// In the monitor, once CMD runs: its log opened, the command line tool told, and
+    /// the monitor's own fds 1 and 2 back to /dev/null, so that the container's pipes
+    /// have no writer but the container (their EOF is its end).
+    UniqueFd startLogging(DetachedIo& io) const {
+        const std::string path = logPath(config.root, config.id);
+        UniqueFd log(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+        if (!log) throw SysError("open", path);
+        const UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        if (!null || ::dup2(null.get(), STDOUT_FILENO) < 0 || ::dup2(null.get(), STDERR_FILENO) < 0) {
+            throw SysError("dup2", "/dev/null");
+        }
+        constexpr std::string_view kStarted = "0";
+        if (::write(io.report.get(), kStarted.data(), kStarted.size()) < 0) {
+            throw SysError("write", "report to the command line");
+        }
+        io.report.reset();
+        return log;
     }
 };
 
 }  // namespace
 
-int runContainer(const RunConfig& config) {
+int runContainer(const RunConfig& config, [[maybe_unused]] DetachedIo* detached) {
     Container c(config);
     const UniqueFd signalFd = signals::openSignalFd();
     Teardown teardown;  // a throw from here on undoes what was done
@@ -306,7 +349,12 @@ int runContainer(const RunConfig& config) {
         if (mode == NetMode::bridge) {
             steps.run(
                 "allocate an address",
-                [&] { c.attachment = allocateAddress(config.root, config.net, config.id); },
+                [&] {
+                    c.attachment = allocateAddress(config.root, config.net, config.id);
+                    c.state.ipAddress = c.attachment->endpoint.address.str();
+                    c.state.gateway = c.attachment->endpoint.gateway.str();
+                    c.save();
+                },
                 [&] { releaseAddresses(config.root, config.id); });
         }
         if (!c.root.rootfs.empty()) {
@@ -353,7 +401,18 @@ int runContainer(const RunConfig& config) {
     steps.run("release the child", [&] { ns::release(c.child); });
     c.awaitExec(signalFd);
 
-    const int status = c.awaitExit(signalFd);
+    int status = 0;
+    bool supervised = false;
+    if constexpr (lab >= 10) {
+        if (detached) {
+            const UniqueFd log = c.startLogging(*detached);
+            status = runtime::supervise(c.child.pid, std::move(detached->out),
+                                        std::move(detached->err), log.get(), signalFd);
+            c.child.pid = -1;  // reaped
+            supervised = true;
+        }
+    }
+    if (!supervised) status = c.awaitExit(signalFd);
     log::debug("CMD ended: {}", exitCodeOfStatus(status));
     if constexpr (lab >= 4) c.readOomKills(status);
 

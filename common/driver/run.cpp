@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "containers.hpp"
+#include "detach.hpp"
 #include "lab.hpp"
 #include "mydocker/cgroups.hpp"
 #include "mydocker/config.hpp"
@@ -182,6 +185,45 @@ struct Lab09Flags {
     void check(RunConfig& config) const { config.volumes = checkVolumeFlags(volumes, config); }
 };
 
+/// Lab 10: detached containers, names, the environment, --rm.
+struct Lab10Flags {
+    bool detach = false;
+    Flag name;
+    std::vector<std::string> env;
+    bool autoRemove = false;
+
+    void declare(CLI::App& run) {
+        run.add_flag("-d,--detach", detach, "Run in the background and print the container's id");
+        name.declare(run, "--name", "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]+)");
+        // One value per -e, however many: the next word is the image, or another flag.
+        run.add_option("-e,--env", env,
+                       "Set an environment variable: K=V, or K to pass the caller's (repeatable)")
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        run.add_flag("--rm", autoRemove, "Remove the container when it exits");
+    }
+    void check(RunConfig& config) const {
+        config.detach = detach;
+        config.autoRemove = autoRemove;
+        if (name) {
+            validateName(*name);
+            config.name = *name;
+        }
+        // After the image's Env: -e wins (containerEnvironment() keeps the last of a name).
+        for (const std::string& variable : env) {
+            if (variable.empty() || variable.front() == '=') {
+                throw UsageError(fmt::format("invalid -e {} (K=V, or K alone)", quoted(variable)));
+            }
+            if (variable.find('=') != std::string::npos) {
+                config.env.push_back(variable);
+            } else if (const char* value = std::getenv(variable.c_str())) {
+                // `-e K`: the caller's value, as docker does; nothing if the caller has none.
+                config.env.push_back(variable + "=" + value);
+            }
+        }
+    }
+};
+
 /// Every flag of `run`, by the lab that brings it.
 struct RunFlags {
     Lab01Flags lab01;
@@ -192,6 +234,7 @@ struct RunFlags {
     Lab06Flags lab06;
     Lab07Flags lab07;
     Lab09Flags lab09;
+    Lab10Flags lab10;
     std::vector<std::string> command;
 
     void declare(CLI::App& run) {
@@ -202,6 +245,7 @@ struct RunFlags {
         if constexpr (lab >= 6) lab06.declare(run);
         if constexpr (lab >= 7) lab07.declare(run);
         if constexpr (lab >= 9) lab09.declare(run);
+        if constexpr (lab >= 10) lab10.declare(run);
         if constexpr (lab >= 5) {
             // Required or not depends on --rootfs: Lab05Image checks it.
             run.add_option("command", command,
@@ -226,6 +270,7 @@ struct RunFlags {
         if constexpr (lab >= 6) lab06.check(config);
         if constexpr (lab >= 7) lab07.check(config);
         if constexpr (lab >= 9) lab09.check(config);
+        if constexpr (lab >= 10) lab10.check(config);
         return config;
     }
 };
@@ -240,6 +285,9 @@ Verb addRunVerb(CLI::App& app, const Globals& globals) {
                     const RunConfig config = flags->check(globals);
                     // Nothing buffered may be written twice by the child's copy of stdio.
                     std::fflush(stdout);
+                    if constexpr (lab >= 10) {
+                        if (config.detach) return runDetached(config);
+                    }
                     return runContainer(config);
                 }};
 }

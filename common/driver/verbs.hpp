@@ -43,5 +43,25 @@ Verb addCommitVerb(CLI::App& app, const Globals& globals);
 Verb addSaveVerb(CLI::App& app, const Globals& globals);
 /// `volume ls|rm` (volume.cpp, lab 09).
 Verb addVolumeVerb(CLI::App& app, const Globals& globals);
+/// `ps [-a] [-q]` (ps.cpp, lab 10).
+Verb addPsVerb(CLI::App& app, const Globals& globals);
+
+/// `logs [-f] [--tail N] C` (logs.cpp, lab 10).
+Verb addLogsVerb(CLI::App& app, const Globals& globals);
+
+/// `exec [-i] [-e K=V] C CMD...` (exec.cpp, lab 10).
+Verb addExecVerb(CLI::App& app, const Globals& globals);
+
+/// `stop [-t S] C...` (stop.cpp, lab 10).
+Verb addStopVerb(CLI::App& app, const Globals& globals);
+
+/// `kill [-s SIG] C` (kill.cpp, lab 10).
+Verb addKillVerb(CLI::App& app, const Globals& globals);
+
+/// `rm [-f] C...` (rm.cpp, lab 10).
+Verb addRmVerb(CLI::App& app, const Globals& globals);
+
+/// `inspect C` (inspect.cpp, lab 10).
+Verb addInspectVerb(CLI::App& app, const Globals& globals);
 
 }  // namespace mydocker::driver

@@ -81,6 +81,16 @@ std::string toJson(const ContainerState& s) {
         {"finishedAt", s.finishedAt},
         {"mountPoints", s.mountPoints},
         {"volumes", volumesToJson(s.volumes)},
+        {"name", s.name},
+        {"env", s.env},
+        {"workingDir", s.workingDir},
+        {"detached", s.detached},
+        {"autoRemove", s.autoRemove},
+        {"memoryBytes", s.memoryBytes},
+        {"nanoCpus", s.nanoCpus},
+        {"network", s.network},
+        {"ipAddress", s.ipAddress},
+        {"gateway", s.gateway},
     };
     return document.dump(2) + "\n";
 }
@@ -114,6 +124,17 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         if (document.contains("mountPoints")) document.at("mountPoints").get_to(s.mountPoints);
         // Optional: a record written before lab 09 has no volumes.
         if (document.contains("volumes")) s.volumes = volumesFromJson(document.at("volumes"));
+        // Lab 10's fields: optional, so that a record of an earlier lab still reads.
+        s.name = document.value("name", s.name);
+        s.env = document.value("env", s.env);
+        s.workingDir = document.value("workingDir", s.workingDir);
+        s.detached = document.value("detached", s.detached);
+        s.autoRemove = document.value("autoRemove", s.autoRemove);
+        s.memoryBytes = document.value("memoryBytes", s.memoryBytes);
+        s.nanoCpus = document.value("nanoCpus", s.nanoCpus);
+        s.network = document.value("network", s.network);
+        s.ipAddress = document.value("ipAddress", s.ipAddress);
+        s.gateway = document.value("gateway", s.gateway);
         return s;
     } catch (const json::exception& e) {
         // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.

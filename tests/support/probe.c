@@ -47,6 +47,14 @@
  *                    minor= for devices (stat(2) follows symlinks)
  *   read PATH        the file's contents as is
  *   write PATH TEXT  create or truncate PATH and write TEXT to it
+ *   add-key          the add_key(2) system call (denied by Docker's seccomp profile): errno=0
+ *                    if it worked, else errno=N (lab 10)
+ *   mount-proc DIR   mount(2) a procfs on DIR: errno=0 or errno=N (lab 10)
+ *   mount-cgroup DIR mount(2) the memory cgroup hierarchy (v1), then cgroup2, on DIR: errno=
+ *                    of the last try, 0 if one worked (lab 10)
+ *   mknod PATH MAJOR:MINOR
+ *                    make a block device node: errno=0 or errno=N; with 0, open it for
+ *                    reading: open_errno=0 or open_errno=N (lab 10)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +63,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -461,6 +471,35 @@ static int cmd_write(const char* path, const char* text) {
     return 0;
 }
 
+static int print_errno(const char* key, int failed) {
+    printf("%s=%d\n", key, failed ? errno : 0);
+    return 0;
+}
+
+static int cmd_add_key(void) {
+    static const char payload[] = "x";
+    /* KEY_SPEC_PROCESS_KEYRING (-2): no keyutils header in a static build. */
+    const long rc = syscall(SYS_add_key, "user", "mydocker-probe", payload, sizeof payload - 1, -2);
+    return print_errno("errno", rc < 0);
+}
+
+static int cmd_mount_cgroup(const char* dir) {
+    if (mount("cgroup", dir, "cgroup", 0, "memory") == 0) return print_errno("errno", 0);
+    return print_errno("errno", mount("cgroup2", dir, "cgroup2", 0, NULL) != 0);
+}
+
+static int cmd_mknod(const char* path, const char* device) {
+    unsigned maj = 0, min = 0;
+    if (sscanf(device, "%u:%u", &maj, &min) != 2) return usage("mknod: expected MAJOR:MINOR");
+    if (mknod(path, S_IFBLK | 0600, makedev(maj, min)) != 0) return print_errno("errno", 1);
+    print_errno("errno", 0);
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    print_errno("open_errno", fd < 0);
+    if (fd >= 0) close(fd);
+    unlink(path);
+    return 0;
+}
+
 static int dispatch(int argc, char** argv) {
     if (argc < 2) return usage("missing subcommand");
     const char* cmd = argv[1];
@@ -477,6 +516,7 @@ static int dispatch(int argc, char** argv) {
     if (strcmp(cmd, "segv") == 0) return cmd_segv();
     if (strcmp(cmd, "fork-child") == 0) return cmd_fork_child();
     if (strcmp(cmd, "fds") == 0) return cmd_fds();
+    if (strcmp(cmd, "add-key") == 0) return cmd_add_key();
 
     if (arg == NULL) return usage("unknown subcommand, or its argument is missing");
     if (strcmp(cmd, "hold") == 0) return cmd_hold(arg);
@@ -484,6 +524,14 @@ static int dispatch(int argc, char** argv) {
     if (strcmp(cmd, "ls") == 0) return cmd_ls(arg);
     if (strcmp(cmd, "stat") == 0) return cmd_stat(arg);
     if (strcmp(cmd, "read") == 0) return cat(arg);
+    if (strcmp(cmd, "mount-proc") == 0) {
+        return print_errno("errno", mount("proc", arg, "proc", 0, NULL) != 0);
+    }
+    if (strcmp(cmd, "mount-cgroup") == 0) return cmd_mount_cgroup(arg);
+    if (strcmp(cmd, "mknod") == 0) {
+        if (argc < 4) return usage("mknod: expected PATH MAJOR:MINOR");
+        return cmd_mknod(arg, argv[3]);
+    }
     if (strcmp(cmd, "write") == 0) {
         if (argc < 4) return usage("write: missing TEXT");
         return cmd_write(arg, argv[3]);

@@ -44,6 +44,9 @@ struct RunConfig {
     std::string net = "bridge";         ///< --net (lab 06): bridge, none, host or a network's name
     std::vector<portmap::PortMapping> ports;  ///< -p (lab 07): the ports to publish, checked
     std::vector<volumes::VolumeSpec> volumes;  ///< -v (lab 09), in the command line's order
+    bool detach = false;                ///< -d (lab 10): a monitor holds it, `run` returns at once
+    std::string name;                   ///< --name (lab 10), checked; "" for none
+    bool autoRemove = false;            ///< --rm (lab 10): its record goes when it exits
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.

@@ -1,0 +1,16 @@
+#include "hardening.hpp"
+
+#include "mydocker/error.hpp"
+#include "mydocker/runtime.hpp"
+#include "mydocker/seccomp.hpp"
+
+namespace mydocker::driver {
+
+void hardenProcess(bool withMounts) {
+    if (withMounts) withContext("mask paths", [] { runtime::maskPaths(); });
+    withContext("load the seccomp filter", [] { seccomp::loadDefaultFilter(); });
+    withContext("drop capabilities",
+                [] { runtime::dropCapabilities(runtime::defaultCapabilities()); });
+}
+
+}  // namespace mydocker::driver
