@@ -76,8 +76,8 @@ std::string resolveContainer(const std::string& root, const std::string& text) {
     }
     if (matches.size() == 1) return matches.front();
     if (matches.empty()) {
-        throw UsageError(fmt::format("unknown container {} (no container has that id, name or id prefix)",
-                                     quoted(text)));
+        throw UsageError(fmt::format(
+            "unknown container {} (no container has that id, name or id prefix)", quoted(text)));
     }
     throw UsageError(
         fmt::format("ambiguous container {} ({} containers' ids start so: give more "
