@@ -44,9 +44,9 @@ constexpr auto kSettle = 15s;
 /// The capabilities a container keeps: Docker's default set without CAP_MKNOD (the
 /// handout says why), as capability numbers (capabilities(7)).
 const std::vector<int> kExpectedCaps = {
-    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,  CAP_FOWNER,  CAP_NET_RAW,
-    CAP_SETGID, CAP_SETUID,       CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-    CAP_SYS_CHROOT, CAP_KILL,     CAP_AUDIT_WRITE,
+    CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,  CAP_NET_RAW,
+    CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,     CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+    CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE,
 };
 
 std::uint64_t expectedCapMask() {
@@ -174,8 +174,10 @@ class Lab10Run : public LabTest {
                 const auto r = record(id);
                 for (const char* key : {"monitorPid", "pid"}) {
                     const pid_t pid = r.value(key, 0);
-                    const std::uint64_t start = r.value(std::string(key) + "StartTime", std::uint64_t{0});
-                    const std::string startKey = key == std::string("pid") ? "pidStartTime" : "monitorStartTime";
+                    const std::uint64_t start =
+                        r.value(std::string(key) + "StartTime", std::uint64_t{0});
+                    const std::string startKey =
+                        key == std::string("pid") ? "pidStartTime" : "monitorStartTime";
                     if (processIsAlive(pid, r.value(startKey, start))) {
                         ::kill(pid, SIGKILL);
                         waitFor([&] { return !alive(pid); }, 5s);
@@ -204,8 +206,9 @@ class Lab10Run : public LabTest {
 GRADED_TEST_F(Lab10Run, DetachReturnsAndSurvivesTheCallersGroup, 10) {
     int out[2];
     ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    const std::vector<std::string> argv = {labBinary(), "--root", root(), "run", "-d", "--net",
-                                           "none", "--rootfs", rootfs_, "--", "/bin/sleep", "1000"};
+    const std::vector<std::string> argv = {labBinary(), "--root", root(),       "run",
+                                           "-d",        "--net",  "none",       "--rootfs",
+                                           rootfs_,     "--",     "/bin/sleep", "1000"};
     const auto started = Clock::now();
     const pid_t cli = ::fork();
     ASSERT_GE(cli, 0);
@@ -340,8 +343,9 @@ GRADED_TEST_F(Lab10Run, ExecJoinsNamespacesCgroupCapsAndEnv, 10) {
     const RunResult ns = lab({"exec", "box", "/probe", "ns"});
     ASSERT_EQ(ns.exitCode, 0) << ns;
     for (const char* name : {"uts", "pid", "mnt", "ipc", "net", "cgroup"}) {
-        EXPECT_EQ(ns.value(name), nsLink(pid, name)) << "exec is not in the container's " << name
-                                                     << " namespace\n" << ns;
+        EXPECT_EQ(ns.value(name), nsLink(pid, name))
+            << "exec is not in the container's " << name << " namespace\n"
+            << ns;
     }
     // Both read from the same place: the container's view of its own cgroup, and of PID 1's.
     const RunResult own = lab({"exec", "box", "/probe", "cgroup"});
@@ -437,7 +441,8 @@ GRADED_TEST_F(Lab10Run, KillNeverSignalsAReusedPid, 6) {
     lab({"kill", "-s", "TERM", id});
     lab({"stop", "-t", "0", id});
     std::this_thread::sleep_for(200ms);
-    EXPECT_TRUE(alive(bystander)) << "a process that only has the container's old pid was signalled";
+    EXPECT_TRUE(alive(bystander))
+        << "a process that only has the container's old pid was signalled";
     ::kill(bystander, SIGKILL);
     waitForPid(bystander);
 }
@@ -488,8 +493,8 @@ GRADED_TEST_F(Lab10Run, NamesAreUniqueAndReusableAfterRm, 6) {
         EXPECT_EQ(nlohmann::json::parse(inspect.out).at(0).at("Name"), "/web") << ref;
     }
     ASSERT_EQ(lab({"rm", "-f", "web"}).exitCode, 0);
-    const RunResult again = lab({"run", "--name", "web", "--net", "none", "--rootfs", rootfs_,
-                                 "--", "/probe", "exit", "3"});
+    const RunResult again = lab({"run", "--name", "web", "--net", "none", "--rootfs", rootfs_, "--",
+                                 "/probe", "exit", "3"});
     EXPECT_EQ(again.exitCode, 3) << again;
 }
 
@@ -527,13 +532,12 @@ GRADED_TEST_F(Lab10Run, DetachedPid1HoldsOnlyItsStdio, 4) {
 /// Every capability set of CMD is Docker's default (without CAP_MKNOD); the ambient set is
 /// empty.
 GRADED_TEST_F(Lab10Run, CapabilitiesAreDockersDefault, 6) {
-    const RunResult r = lab({"run", "--net", "none", "--rootfs", rootfs_, "--", "/probe", "read",
-                             "/proc/self/status"});
+    const RunResult r = lab(
+        {"run", "--net", "none", "--rootfs", rootfs_, "--", "/probe", "read", "/proc/self/status"});
     ASSERT_EQ(r.exitCode, 0) << r;
     for (const char* key : {"CapEff", "CapPrm", "CapBnd", "CapInh"}) {
-        EXPECT_EQ(statusHex(r.out, key), expectedCapMask())
-            << fmt::format("{} is {:016x}, expected {:016x}", key, statusHex(r.out, key),
-                           expectedCapMask());
+        EXPECT_EQ(statusHex(r.out, key), expectedCapMask()) << fmt::format(
+            "{} is {:016x}, expected {:016x}", key, statusHex(r.out, key), expectedCapMask());
     }
     EXPECT_EQ(statusHex(r.out, "CapAmb"), 0u);
 }
@@ -542,7 +546,8 @@ GRADED_TEST_F(Lab10Run, CapabilitiesAreDockersDefault, 6) {
 /// read-only.
 GRADED_TEST_F(Lab10Run, MaskedPathsAreEmptyAndProcSysReadOnly, 6) {
     const auto inside = [&](std::vector<std::string> probe) {
-        std::vector<std::string> args = {"run", "--net", "none", "--rootfs", rootfs_, "--", "/probe"};
+        std::vector<std::string> args = {"run",   "--net", "none",  "--rootfs",
+                                         rootfs_, "--",    "/probe"};
         args.insert(args.end(), probe.begin(), probe.end());
         return lab(args);
     };
@@ -567,8 +572,8 @@ GRADED_TEST_F(Lab10Run, MaskedPathsAreEmptyAndProcSysReadOnly, 6) {
 /// second /proc, a cgroup hierarchy (to raise its own limits), a node of the host's disk.
 GRADED_TEST_F(Lab10Run, DeniedSyscallsMountsAndDevicesFailWithEperm, 6) {
     const auto inside = [&](std::vector<std::string> probe) {
-        std::vector<std::string> args = {"run", "--net", "none", "-m", "32m", "--rootfs",
-                                         rootfs_, "--", "/probe"};
+        std::vector<std::string> args = {"run",      "--net", "none", "-m",    "32m",
+                                         "--rootfs", rootfs_, "--",   "/probe"};
         args.insert(args.end(), probe.begin(), probe.end());
         return lab(args);
     };
@@ -584,7 +589,8 @@ GRADED_TEST_F(Lab10Run, DeniedSyscallsMountsAndDevicesFailWithEperm, 6) {
     ASSERT_EQ(::stat("/", &st), 0);
     const RunResult disk =
         inside({"mknod", "/tmp/disk", fmt::format("{}:{}", major(st.st_dev), minor(st.st_dev))});
-    EXPECT_EQ(disk.value("errno"), std::to_string(EPERM)) << "the host's disk is reachable\n" << disk;
+    EXPECT_EQ(disk.value("errno"), std::to_string(EPERM)) << "the host's disk is reachable\n"
+                                                          << disk;
 }
 
 // --- bad input --------------------------------------------------------------------------------
@@ -601,9 +607,12 @@ GRADED_TEST_F(Lab10Run, BadInputIsRefused, 6) {
     const RunResult time = lab({"stop", "-t", "-1", id});
     EXPECT_EQ(time.exitCode, 125) << time;
     expectOneErrorLine(time, "-t");
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"logs", "nosuch"}, {"stop", "nosuch"}, {"kill", "nosuch"},
-          {"rm", "nosuch"}, {"inspect", "nosuch"}, {"exec", "nosuch", "/probe"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"logs", "nosuch"},
+                                                 {"stop", "nosuch"},
+                                                 {"kill", "nosuch"},
+                                                 {"rm", "nosuch"},
+                                                 {"inspect", "nosuch"},
+                                                 {"exec", "nosuch", "/probe"}}) {
         const RunResult r = lab(args);
         EXPECT_EQ(r.exitCode, 125) << r;
         expectOneErrorLine(r, "nosuch");

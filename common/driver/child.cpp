@@ -50,13 +50,11 @@ void enterWorkingDir(const std::string& dir) {
 [[maybe_unused]] void setUpRootWithVolumes(const rootfs::RootfsSpec& root) {
     if constexpr (lab >= 9) {  // only the lab 09 executable on links mountVolumes()
         const std::vector<rootfs::MountStep> plan = rootfs::planContainerRoot(root);
-        const auto pivot =
-            std::find_if(plan.begin(), plan.end(), [](const rootfs::MountStep& step) {
-                return step.kind == rootfs::StepKind::pivotRoot;
-            });
+        const auto pivot = std::find_if(
+            plan.begin(), plan.end(),
+            [](const rootfs::MountStep& step) { return step.kind == rootfs::StepKind::pivotRoot; });
         rootfs::applyPlan({plan.begin(), pivot});
-        childStep("mount the volumes",
-                  [&] { volumes::mountVolumes(root.rootfs, root.volumes); });
+        childStep("mount the volumes", [&] { volumes::mountVolumes(root.rootfs, root.volumes); });
         rootfs::applyPlan({pivot, plan.end()});
     }
 }
@@ -126,7 +124,8 @@ int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int repor
         if constexpr (lab >= 10) {
             // Last, once the mounts are made: masking needs mount(2), which the
             // capabilities dropped here take away for good.
-            childStep("harden: mask paths, seccomp, drop capabilities", [] { hardenProcess(true); });
+            childStep("harden: mask paths, seccomp, drop capabilities",
+                      [] { hardenProcess(true); });
         }
         signals::resetForExec();
         ns::execCommand(config.command, containerEnvironment(config));

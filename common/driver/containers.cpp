@@ -60,8 +60,9 @@ std::vector<ContainerState> allContainers(const std::string& root) {
             log::warn("container {}: {}", shortId(id), e.what());
         }
     }
-    std::sort(states.begin(), states.end(),
-              [](const ContainerState& a, const ContainerState& b) { return a.createdAt > b.createdAt; });
+    std::sort(states.begin(), states.end(), [](const ContainerState& a, const ContainerState& b) {
+        return a.createdAt > b.createdAt;
+    });
     return states;
 }
 
@@ -88,9 +89,10 @@ ContainerState resolveContainer(const std::string& root, const std::string& ref)
 void validateName(const std::string& name) {
     static const std::regex rule("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
     if (!std::regex_match(name, rule)) {
-        throw UsageError(fmt::format("invalid container name {} (only [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
-                                     "are allowed)",
-                                     quoted(name)));
+        throw UsageError(
+            fmt::format("invalid container name {} (only [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
+                        "are allowed)",
+                        quoted(name)));
     }
 }
 
@@ -129,9 +131,10 @@ std::optional<ContainerState> waitForMonitor(const std::string& root, const Cont
                                              std::chrono::milliseconds timeout) {
     if (auto monitor = openPidfd(state.monitorPid, state.monitorStartTime)) {
         if (!runtime::waitForExit(*monitor, timeout)) {
-            throw Error(fmt::format("container {}: its monitor (pid {}) did not finish within {} s",
-                                    shortId(state.id), state.monitorPid,
-                                    std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+            throw Error(
+                fmt::format("container {}: its monitor (pid {}) did not finish within {} s",
+                            shortId(state.id), state.monitorPid,
+                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
         }
     }
     // Its record is final now; or gone, with --rm.
@@ -171,11 +174,13 @@ std::vector<std::string> cgroupProcsFilesOf(pid_t pid) {
         for (const Hierarchy& h : hierarchies) {
             bool same = fields[1].empty() ? h.v2 : !h.v2;
             for (const std::string& c : controllers) {
-                if (!c.empty() && std::find(h.options.begin(), h.options.end(), c) == h.options.end())
+                if (!c.empty() &&
+                    std::find(h.options.begin(), h.options.end(), c) == h.options.end())
                     same = false;
             }
             if (!same || path.compare(0, h.mountRoot.size(), h.mountRoot) != 0) continue;
-            const std::string relative = h.mountRoot == "/" ? path : path.substr(h.mountRoot.size());
+            const std::string relative =
+                h.mountRoot == "/" ? path : path.substr(h.mountRoot.size());
             files.push_back(joinPath(joinPath(h.mountPoint, relative), "cgroup.procs"));
             break;
         }

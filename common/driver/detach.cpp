@@ -42,7 +42,8 @@ int monitorMain(const RunConfig& config, UniqueFd reportFd) {
         // The write ends as fds 1 and 2 (dup2 clears O_CLOEXEC): the container's child
         // inherits them as its stdout and stderr. The monitor points them back at
         // /dev/null once CMD runs (pipeline.cpp, startLogging).
-        if (::dup2(out.write.get(), STDOUT_FILENO) < 0 || ::dup2(err.write.get(), STDERR_FILENO) < 0) {
+        if (::dup2(out.write.get(), STDOUT_FILENO) < 0 ||
+            ::dup2(err.write.get(), STDERR_FILENO) < 0) {
             throw SysError("dup2", "the container's output pipes");
         }
         out.write.reset();

@@ -89,8 +89,9 @@ int execIn(const std::string& root, const ExecFlags& flags) {
     auto pidfd = openPidfd(state.pid, state.pidStartTime);
     if (!pidfd || state.status != "running") {
         throw UsageError(fmt::format("container {} is not running (it {})", quoted(ref),
-                                     state.status == "exited" ? fmt::format("exited with code {}", state.exitCode)
-                                                              : std::string("has no process")));
+                                     state.status == "exited"
+                                         ? fmt::format("exited with code {}", state.exitCode)
+                                         : std::string("has no process")));
     }
     runtime::ContainerHandles handles = withContext("open the container's namespaces", [&] {
         return runtime::openContainer(state.pid, cgroupProcsFilesOf(state.pid));
@@ -99,8 +100,9 @@ int execIn(const std::string& root, const ExecFlags& flags) {
     // checked, not of one that got its pid after it exited.
     if (runtime::waitForExit(*pidfd, std::chrono::milliseconds(0))) {
         throw UsageError(fmt::format("container {} is not running (it {})", quoted(ref),
-                                     state.status == "exited" ? fmt::format("exited with code {}", state.exitCode)
-                                                              : std::string("has no process")));
+                                     state.status == "exited"
+                                         ? fmt::format("exited with code {}", state.exitCode)
+                                         : std::string("has no process")));
     }
     withContext("join the container's namespaces", [&] { runtime::joinNamespaces(handles); });
     const std::vector<std::string> env = execEnvironment(state.env, flags.env);
@@ -149,12 +151,13 @@ Verb addExecVerb(CLI::App& app, const Globals& globals) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     exec->add_option("words", flags->words, "CONTAINER CMD [ARG...]")->required();
     exec->positionals_at_end();
-    return Verb{exec, [flags, &globals] {
-                    if (flags->words.size() < 2) {
-                        throw UsageError("no command to run (exec [OPTIONS] CONTAINER CMD [ARG...])");
-                    }
-                    return execIn(globals.root, *flags);
-                }};
+    return Verb{
+        exec, [flags, &globals] {
+            if (flags->words.size() < 2) {
+                throw UsageError("no command to run (exec [OPTIONS] CONTAINER CMD [ARG...])");
+            }
+            return execIn(globals.root, *flags);
+        }};
 }
 
 }  // namespace mydocker::driver

@@ -19,8 +19,9 @@ json inspectDocument(const ContainerState& s) {
         {"Id", s.id},
         {"Created", s.createdAt},
         {"Path", s.command.empty() ? "" : s.command.front()},
-        {"Args", s.command.size() > 1 ? std::vector<std::string>(s.command.begin() + 1, s.command.end())
-                                      : std::vector<std::string>{}},
+        {"Args", s.command.size() > 1
+                     ? std::vector<std::string>(s.command.begin() + 1, s.command.end())
+                     : std::vector<std::string>{}},
         {"State",
          {{"Status", status},
           {"Running", running},
@@ -52,11 +53,13 @@ json inspectDocument(const ContainerState& s) {
 }  // namespace
 
 Verb addInspectVerb(CLI::App& app, const Globals& globals) {
-    CLI::App* inspect = app.add_subcommand("inspect", "Display detailed information on a container");
+    CLI::App* inspect =
+        app.add_subcommand("inspect", "Display detailed information on a container");
     auto ref = std::make_shared<std::string>();
     inspect->add_option("container", *ref, "Container id, prefix or name")->required();
     return Verb{inspect, [ref, &globals] {
-                    const json document = json::array({inspectDocument(resolveContainer(globals.root, *ref))});
+                    const json document =
+                        json::array({inspectDocument(resolveContainer(globals.root, *ref))});
                     fmt::print("{}\n", document.dump(4));
                     return 0;
                 }};

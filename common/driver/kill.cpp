@@ -25,15 +25,16 @@ int parseSignal(const std::string& text) {
         if (n >= 1 && n < NSIG) return n;
     } else {
         std::string name;
-        for (const char c : text) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (const char c : text)
+            name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (name.rfind("SIG", 0) == 0) name = name.substr(3);
         for (int n = 1; n < NSIG; ++n) {
             const char* abbrev = ::sigabbrev_np(n);
             if (abbrev != nullptr && name == abbrev) return n;
         }
     }
-    throw UsageError(fmt::format("invalid signal {} (a name such as TERM or KILL, or a number)",
-                                 quoted(text)));
+    throw UsageError(
+        fmt::format("invalid signal {} (a name such as TERM or KILL, or a number)", quoted(text)));
 }
 
 }  // namespace
@@ -47,21 +48,23 @@ Verb addKillVerb(CLI::App& app, const Globals& globals) {
     auto flags = std::make_shared<Flags>();
     kill->add_option("-s,--signal", flags->signal, "Signal to send (default KILL)");
     kill->add_option("container", flags->ref, "Container id, prefix or name")->required();
-    return Verb{kill, [flags, &globals] {
-                    const int signal = parseSignal(flags->signal);
-                    const ContainerState state = resolveContainer(globals.root, flags->ref);
-                    auto pidfd = openPidfd(state.pid, state.pidStartTime);
-                    if (!pidfd || state.status != "running") {
-                        throw UsageError(fmt::format("container {} is not running (it {})", quoted(flags->ref),
-                                     state.status == "exited" ? fmt::format("exited with code {}", state.exitCode)
-                                                              : std::string("has no process")));
-                    }
-                    if (::pidfd_send_signal(pidfd->get(), signal, nullptr, 0) != 0) {
-                        throw SysError("pidfd_send_signal", flags->signal);
-                    }
-                    fmt::print("{}\n", flags->ref);
-                    return 0;
-                }};
+    return Verb{
+        kill, [flags, &globals] {
+            const int signal = parseSignal(flags->signal);
+            const ContainerState state = resolveContainer(globals.root, flags->ref);
+            auto pidfd = openPidfd(state.pid, state.pidStartTime);
+            if (!pidfd || state.status != "running") {
+                throw UsageError(fmt::format(
+                    "container {} is not running (it {})", quoted(flags->ref),
+                    state.status == "exited" ? fmt::format("exited with code {}", state.exitCode)
+                                             : std::string("has no process")));
+            }
+            if (::pidfd_send_signal(pidfd->get(), signal, nullptr, 0) != 0) {
+                throw SysError("pidfd_send_signal", flags->signal);
+            }
+            fmt::print("{}\n", flags->ref);
+            return 0;
+        }};
 }
 
 }  // namespace mydocker::driver

@@ -55,7 +55,8 @@ void readEntries(int fd, std::string& pending, std::deque<Entry>& entries) {
     for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
         try {
             const auto line = nlohmann::json::parse(pending.substr(start, nl - start));
-            entries.push_back({line.at("log").get<std::string>(), line.value("stream", "") == "stderr"});
+            entries.push_back(
+                {line.at("log").get<std::string>(), line.value("stream", "") == "stderr"});
         } catch (const nlohmann::json::exception&) {
             // A torn line (a monitor killed mid-write): skipped, as docker does.
         }
@@ -87,8 +88,8 @@ Verb addLogsVerb(CLI::App& app, const Globals& globals) {
     return Verb{logs, [flags, &globals] {
                     static const std::regex number("[0-9]{1,9}");
                     if (flags->tail != "all" && !std::regex_match(flags->tail, number)) {
-                        throw UsageError(fmt::format("invalid --tail {} (a number of lines, or all)",
-                                                     quoted(flags->tail)));
+                        throw UsageError(fmt::format(
+                            "invalid --tail {} (a number of lines, or all)", quoted(flags->tail)));
                     }
                     const ContainerState state = resolveContainer(globals.root, flags->ref);
                     const std::string path = logPath(globals.root, state.id);

@@ -288,7 +288,8 @@ struct Container {
         UniqueFd log(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
         if (!log) throw SysError("open", path);
         const UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-        if (!null || ::dup2(null.get(), STDOUT_FILENO) < 0 || ::dup2(null.get(), STDERR_FILENO) < 0) {
+        if (!null || ::dup2(null.get(), STDOUT_FILENO) < 0 ||
+            ::dup2(null.get(), STDERR_FILENO) < 0) {
             throw SysError("dup2", "/dev/null");
         }
         constexpr std::string_view kStarted = "0";

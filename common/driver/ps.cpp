@@ -46,9 +46,11 @@ std::string ago(const std::string& when, std::time_t now) {
 
 /// STATUS as docker shows it.
 std::string statusOf(const ContainerState& s, std::time_t now) {
-    if (isRunning(s)) return "Up " + humanDuration(static_cast<long long>(now - parseTime(s.startedAt)));
+    if (isRunning(s))
+        return "Up " + humanDuration(static_cast<long long>(now - parseTime(s.startedAt)));
     if (s.status == "exited" || s.status == "running") {
-        return fmt::format("Exited ({}) {}", s.exitCode, ago(s.finishedAt.empty() ? s.createdAt : s.finishedAt, now));
+        return fmt::format("Exited ({}) {}", s.exitCode,
+                           ago(s.finishedAt.empty() ? s.createdAt : s.finishedAt, now));
     }
     return "Created";
 }
@@ -73,40 +75,40 @@ Verb addPsVerb(CLI::App& app, const Globals& globals) {
     auto flags = std::make_shared<Flags>();
     ps->add_flag("-a,--all", flags->all, "Show all containers (default shows just running)");
     ps->add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
-    return Verb{ps, [flags, &globals] {
-                    const std::time_t now = std::time(nullptr);
-                    std::vector<std::vector<std::string>> rows;
-                    rows.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
-                                    "PORTS", "NAMES"});
-                    for (const ContainerState& s : allContainers(globals.root)) {
-                        if (!flags->all && !isRunning(s)) continue;
-                        if (flags->quiet) {
-                            fmt::print("{}\n", shortId(s.id));
-                            continue;
-                        }
-                        rows.push_back({shortId(s.id), s.image.empty() ? s.rootfs : s.image,
-                                        commandOf(s), ago(s.createdAt, now), statusOf(s, now), "",
-                                        s.name});
-                    }
-                    if (flags->quiet) return 0;
-                    // Columns as wide as their widest cell, three spaces apart (docker's).
-                    std::vector<std::size_t> widths(rows.front().size(), 0);
-                    for (const auto& row : rows) {
-                        for (std::size_t i = 0; i < row.size(); ++i) {
-                            widths[i] = std::max(widths[i], row[i].size());
-                        }
-                    }
-                    for (const auto& row : rows) {
-                        std::string line;
-                        for (std::size_t i = 0; i < row.size(); ++i) {
-                            line += i + 1 == row.size() ? row[i]
-                                                        : fmt::format("{:<{}}   ", row[i], widths[i]);
-                        }
-                        while (!line.empty() && line.back() == ' ') line.pop_back();
-                        fmt::print("{}\n", line);
-                    }
-                    return 0;
-                }};
+    return Verb{
+        ps, [flags, &globals] {
+            const std::time_t now = std::time(nullptr);
+            std::vector<std::vector<std::string>> rows;
+            rows.push_back(
+                {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+            for (const ContainerState& s : allContainers(globals.root)) {
+                if (!flags->all && !isRunning(s)) continue;
+                if (flags->quiet) {
+                    fmt::print("{}\n", shortId(s.id));
+                    continue;
+                }
+                rows.push_back({shortId(s.id), s.image.empty() ? s.rootfs : s.image, commandOf(s),
+                                ago(s.createdAt, now), statusOf(s, now), "", s.name});
+            }
+            if (flags->quiet) return 0;
+            // Columns as wide as their widest cell, three spaces apart (docker's).
+            std::vector<std::size_t> widths(rows.front().size(), 0);
+            for (const auto& row : rows) {
+                for (std::size_t i = 0; i < row.size(); ++i) {
+                    widths[i] = std::max(widths[i], row[i].size());
+                }
+            }
+            for (const auto& row : rows) {
+                std::string line;
+                for (std::size_t i = 0; i < row.size(); ++i) {
+                    line +=
+                        i + 1 == row.size() ? row[i] : fmt::format("{:<{}}   ", row[i], widths[i]);
+                }
+                while (!line.empty() && line.back() == ' ') line.pop_back();
+                fmt::print("{}\n", line);
+            }
+            return 0;
+        }};
 }
 
 }  // namespace mydocker::driver

@@ -19,7 +19,8 @@ constexpr std::chrono::seconds kTeardownTimeout{30};
 
 }  // namespace
 
-void stopContainer(const std::string& root, const ContainerState& state, std::chrono::milliseconds grace) {
+void stopContainer(const std::string& root, const ContainerState& state,
+                   std::chrono::milliseconds grace) {
     if (auto pidfd = openPidfd(state.pid, state.pidStartTime); pidfd && state.status == "running") {
         runtime::stopProcess(*pidfd, grace);
     }

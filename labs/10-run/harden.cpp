@@ -19,18 +19,26 @@ namespace mydocker::runtime {
 const std::vector<int>& defaultCapabilities() {
     // Docker's default set, CAP_MKNOD excepted (see runtime.hpp).
     static const std::vector<int> caps = {
-        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,           CAP_NET_RAW,
-        CAP_SETGID, CAP_SETUID,       CAP_SETFCAP,    CAP_SETPCAP,          CAP_NET_BIND_SERVICE,
-        CAP_SYS_CHROOT, CAP_KILL,     CAP_AUDIT_WRITE,
+        CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,  CAP_NET_RAW,
+        CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,     CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+        CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE,
     };
     return caps;
 }
 
 const std::vector<std::string>& maskedPaths() {
     static const std::vector<std::string> paths = {
-        "/proc/asound",        "/proc/acpi",         "/proc/kcore",       "/proc/keys",
-        "/proc/latency_stats", "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug",
-        "/proc/scsi",          "/sys/firmware",      "/sys/devices/virtual/powercap",
+        "/proc/asound",
+        "/proc/acpi",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/proc/scsi",
+        "/sys/firmware",
+        "/sys/devices/virtual/powercap",
     };
     return paths;
 }

@@ -115,8 +115,8 @@ int supervise(pid_t pid, UniqueFd out, UniqueFd err, int logFd, const UniqueFd& 
             status = wstatus;
             continue;
         }
-        pollfd fds[3] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0},
-                         {signalFd.get(), POLLIN, 0}};
+        pollfd fds[3] = {
+            {out.get(), POLLIN, 0}, {err.get(), POLLIN, 0}, {signalFd.get(), POLLIN, 0}};
         // A negative fd is ignored by poll(2): a pipe at EOF drops out of the loop.
         if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR) continue;

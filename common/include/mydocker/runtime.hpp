@@ -124,7 +124,7 @@ inline const std::vector<std::string> kJoinOrder = {"ipc", "uts", "net", "pid", 
 /// from the host's view, taken before it leaves it.
 struct ContainerHandles {
     std::vector<std::pair<std::string, UniqueFd>> namespaces;  ///< kJoinOrder's, in order
-    UniqueFd cgroupNamespace;           ///< /proc/PID/ns/cgroup
+    UniqueFd cgroupNamespace;                                  ///< /proc/PID/ns/cgroup
     std::vector<UniqueFd> cgroupProcs;  ///< each hierarchy's `cgroup.procs` of the container
 };
 

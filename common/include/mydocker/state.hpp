@@ -57,19 +57,19 @@ struct ContainerState {
     /// (`/etc/hosts`, `/etc/resolv.conf`, lab 06; volumes' targets, lab 09): what a
     /// commit leaves out of the new layer (lab 08). Absolute, as the container sees them.
     std::vector<std::string> mountPoints;
-    std::vector<VolumeRecord> volumes;   ///< its volumes (lab 09), in the order mounted
+    std::vector<VolumeRecord> volumes;  ///< its volumes (lab 09), in the order mounted
     // Lab 10: what `ps`, `inspect`, `exec` and `rm` need to know of it. A record written
     // before lab 10 has none of these: they read as their defaults.
-    std::string name;                    ///< --name, unique under a root ("" before lab 10)
-    std::vector<std::string> env;        ///< CMD's environment, KEY=VALUE, as it was given
-    std::string workingDir;              ///< CMD's working directory ("" = /)
-    bool detached = false;               ///< run -d: a monitor process holds it
-    bool autoRemove = false;             ///< --rm: the record goes when it exits
-    std::int64_t memoryBytes = 0;        ///< -m in bytes, 0 = no limit
-    std::int64_t nanoCpus = 0;           ///< --cpus in billionths of a CPU, 0 = no limit
-    std::string network;                 ///< --net as given ("" before lab 06)
-    std::string ipAddress;               ///< its address on the network, "" without one
-    std::string gateway;                 ///< the network's gateway, "" without one
+    std::string name;              ///< --name, unique under a root ("" before lab 10)
+    std::vector<std::string> env;  ///< CMD's environment, KEY=VALUE, as it was given
+    std::string workingDir;        ///< CMD's working directory ("" = /)
+    bool detached = false;         ///< run -d: a monitor process holds it
+    bool autoRemove = false;       ///< --rm: the record goes when it exits
+    std::int64_t memoryBytes = 0;  ///< -m in bytes, 0 = no limit
+    std::int64_t nanoCpus = 0;     ///< --cpus in billionths of a CPU, 0 = no limit
+    std::string network;           ///< --net as given ("" before lab 06)
+    std::string ipAddress;         ///< its address on the network, "" without one
+    std::string gateway;           ///< the network's gateway, "" without one
 
     /// Equal when every field is (for tests).
     bool operator==(const ContainerState&) const = default;
