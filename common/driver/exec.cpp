@@ -102,8 +102,8 @@ int execIn(const std::string& root, const ExecFlags& flags) {
     // host's "/" seen from the container's namespace). Entering the root the container's
     // PID 1 has is right in both cases, as nsenter --root does.
     const std::string rootPath = fmt::format("/proc/{}/root", state.pid);
-    const UniqueFd root(::open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) throw SysError("open", rootPath);
+    const UniqueFd containerRoot(::open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!containerRoot) throw SysError("open", rootPath);
     // The pidfd still open and not readable: the namespaces are those of the process we
     // checked, not of one that got its pid after it exited.
     if (runtime::waitForExit(*pidfd, std::chrono::milliseconds(0))) {
@@ -113,7 +113,7 @@ int execIn(const std::string& root, const ExecFlags& flags) {
                                          : std::string("has no process")));
     }
     withContext("join the container's namespaces", [&] { runtime::joinNamespaces(handles); });
-    if (::fchdir(root.get()) != 0 || ::chroot(".") != 0) {
+    if (::fchdir(containerRoot.get()) != 0 || ::chroot(".") != 0) {
         throw SysError("chroot", "the container's root");
     }
     const std::vector<std::string> env = execEnvironment(state.env, flags.env);
