@@ -634,6 +634,8 @@ GRADED_TEST_F(Lab07Portmap, BadPublishValuesAreRejected, 5) {
         lab({"run", "--net", "none", "-p", "17082:80", "--rootfs", rf, "--", "/bin/true"}), "none");
     expectRejected(
         lab({"run", "--net", "host", "-p", "17082:80", "--rootfs", rf, "--", "/bin/true"}), "host");
+    // One -p takes one value: the next word is IMAGE (here one the store does not have).
+    expectRejected(lab({"run", "-p", "17082:80", "no-such-image", "/bin/true"}), "no-such-image");
 }
 
 }  // namespace

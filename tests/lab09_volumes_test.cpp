@@ -20,15 +20,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "lab05_support.hpp"
 #include "mydocker/file.hpp"
 #include "support/lab_test.hpp"
 
 namespace mydocker::test {
 namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
 
 /// Random text, so that a marker cannot be found by chance (or left over from a run).
 std::string randomText() {
@@ -159,7 +165,7 @@ GRADED_TEST_F(Lab09Volumes, BindIsAtTheTargetInTheContainer, 10) {
 // `:ro` makes the volume read-only and every mount below it too (a tmpfs the test mounts
 // in the host directory): `ro` in both mounts' options, EROFS on a write to either. A
 // bind with MS_RDONLY, or one remount, leaves the mount below writable.
-GRADED_TEST_F(Lab09Volumes, ReadOnlyCoversTheVolumeAndEveryMountBelowIt, 15) {
+GRADED_TEST_F(Lab09Volumes, ReadOnlyCoversTheVolumeAndEveryMountBelowIt, 13) {
     const std::string rootfs = makeRootfs();
     const std::string dir = makeTempDir();
     makeDirs(joinPath(dir, "sub"), 0755);
@@ -204,7 +210,7 @@ GRADED_TEST_F(Lab09Volumes, ReadOnlyCoversTheVolumeAndEveryMountBelowIt, 15) {
 // (a host directory's path) lead to the rootfs's own copy of that path, where the missing
 // directories are made. The host's decoy directory stays empty; nothing is mounted on
 // the host.
-GRADED_TEST_F(Lab09Volumes, SymlinkedTargetsResolveInsideTheRootfs, 15) {
+GRADED_TEST_F(Lab09Volumes, SymlinkedTargetsResolveInsideTheRootfs, 13) {
     const std::string rootfs = makeRootfs();
     const std::string source = makeTempDir();
     const std::string marker = randomText();
@@ -270,7 +276,7 @@ GRADED_TEST_F(Lab09Volumes, HostMountTableIsUnchangedDuringTheRun, 5) {
 // After the container ends, the host directory holds every file it held, and what the
 // container wrote; nothing is mounted on it. The same when the runtime is killed with
 // SIGKILL and the next command sweeps up after it.
-GRADED_TEST_F(Lab09Volumes, HostDataIsIntactAfterTheContainerEnds, 10) {
+GRADED_TEST_F(Lab09Volumes, HostDataIsIntactAfterTheContainerEnds, 8) {
     const std::string rootfs = makeRootfs();
     const std::string dir = makeTempDir();
     const std::string marker = randomText();
@@ -393,7 +399,7 @@ GRADED_TEST_F(Lab09Volumes, MissingHostDirectoryAndTargetAreMade, 5) {
 
 // Bad -v values are refused before anything is made: 125, one error line, nothing left
 // (no record, no volume, no missing host directory made, no mount).
-GRADED_TEST_F(Lab09Volumes, BadVolumeValuesAreRejected, 10) {
+GRADED_TEST_F(Lab09Volumes, BadVolumeValuesAreRejected, 8) {
     const std::string rootfs = makeRootfs();
     const std::string dir = makeTempDir();
     const std::string missing = joinPath(makeTempDir(), "never-made");
@@ -448,6 +454,56 @@ GRADED_TEST_F(Lab09Volumes, VolumeRmRefusesUnknownAndInUseVolumes, 5) {
     const RunResult rm = lab({"volume", "rm", "busy"});
     EXPECT_EQ(rm.exitCode, 0) << rm;
     EXPECT_FALSE(pathExists(joinPath(root(), "volumes/busy")));
+}
+
+// A volume's data is the host's, never the image's: `commit` of a container that wrote
+// to its volume makes a layer with what it wrote elsewhere and nothing of the volume (not
+// even the mount point the runtime made), and a run of the new image has no such file.
+// IMAGE comes right after the value of -v: one -v takes one value, never the image.
+GRADED_TEST_F(Lab09Volumes, VolumeDataIsNotInACommittedImage, 8) {
+    TestImage image;
+    image.layers = {busyboxLayer(), probeLayer()};
+    image.env = {"PATH=/bin:/usr/bin"};
+    const std::string archive = joinPath(makeTempDir(), "image.tar");
+    writeBytes(archive, dockerSaveArchive(image));
+    const RunResult imported = lab({"import", archive, "base"});
+    ASSERT_EQ(imported.exitCode, 0) << imported;
+
+    const std::string dir = makeTempDir();
+    const std::string marker = randomText();
+    const std::string script = fmt::format(
+        "echo {0} > /data/secret && echo {0} > /kept && exec /probe hold {1}", marker, kHoldFifo);
+    HeldImage held({labBinary(), "--root", root(), "run", "--net", "none", "-v", dir + ":/data",
+                    "base", "/bin/sh", "-c", script},
+                   makeTempDir());
+    ASSERT_TRUE(held.started());
+    EXPECT_EQ(readFile(joinPath(dir, "secret")), marker + "\n")
+        << "expected what the container wrote to /data in the host directory";
+
+    const std::string containers = joinPath(root(), "containers");
+    const auto ids = listDir(containers);
+    ASSERT_EQ(ids.size(), 1u) << "expected one container under " << containers;
+    const RunResult commit = lab({"commit", ids.front(), "committed"}, 60s);
+    ASSERT_EQ(commit.exitCode, 0) << commit;
+    EXPECT_EQ(held.wait().exitCode, 0);
+
+    const json record = json::parse(readFile(joinPath(root(), "images/committed:latest.json")));
+    const auto layers = record.at("layers").get<std::vector<std::string>>();
+    ASSERT_EQ(layers.size(), 3u) << "expected the two layers of the image and one new";
+    const std::string digest = layers.back();
+    const std::string layer =
+        joinPath(joinPath(root(), "layers"), digest.substr(digest.find(':') + 1));
+    EXPECT_TRUE(pathExists(joinPath(layer, "kept")))
+        << "expected the file written outside the volume in the new layer";
+    EXPECT_FALSE(pathExists(joinPath(layer, "data")))
+        << "expected neither the volume's data nor its mount point in the new layer";
+
+    const RunResult secret = lab({"run", "--net", "none", "committed", "/bin/cat", "/data/secret"});
+    EXPECT_NE(secret.exitCode, 0) << "expected no /data/secret in the committed image" << secret;
+    EXPECT_EQ(secret.out.find(marker), std::string::npos) << secret;
+    const RunResult kept = lab({"run", "--net", "none", "committed", "/bin/cat", "/kept"});
+    EXPECT_EQ(kept.exitCode, 0) << kept;
+    EXPECT_EQ(kept.out, marker + "\n");
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ struct Lab07Flags {
         // One value per -p, as many -p as wanted (a value never swallows IMAGE).
         run.add_option("-p,--publish", publish,
                        "Publish a container's port: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]")
-            ->expected(1)
+            ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     }
     void check(RunConfig& config) const {
@@ -179,7 +179,7 @@ struct Lab09Flags {
         // One value per -v, as many -v as wanted (a value never swallows IMAGE).
         run.add_option("-v,--volume", volumes,
                        "Bind mount a volume: HOSTDIR|NAME:CTRDIR[:ro|:rw] (repeatable)")
-            ->expected(1)
+            ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     }
     void check(RunConfig& config) const { config.volumes = checkVolumeFlags(volumes, config); }
