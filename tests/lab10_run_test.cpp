@@ -11,16 +11,21 @@
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -90,6 +95,88 @@ bool waitFor(Done&& done, std::chrono::milliseconds timeout = kSettle) {
         std::this_thread::sleep_for(50ms);
     }
     return true;
+}
+
+/// What a run on a terminal gave: the text its terminal showed, its exit code, and
+/// whether the terminal's settings were as before once it ended.
+struct TerminalRun {
+    std::string screen;
+    int exitCode = -1;
+    bool restored = false;
+};
+
+/// Runs `argv` on a new pty of 33 rows and 77 columns (its controlling terminal, in a
+/// session of its own, as a shell in a terminal window runs it). When the screen shows
+/// "ready", the window is resized to 44x99 (the kernel sends SIGWINCH) and, a moment
+/// later, `input` is typed.
+TerminalRun runOnTerminal(const std::vector<std::string>& argv, const std::string& input) {
+    TerminalRun run;
+    winsize size{};
+    size.ws_row = 33;
+    size.ws_col = 77;
+    int master = -1;
+    int peer = -1;
+    if (::openpty(&master, &peer, nullptr, nullptr, &size) != 0) {
+        ADD_FAILURE() << "openpty: " << std::strerror(errno);
+        return run;
+    }
+    termios before{};
+    ::tcgetattr(peer, &before);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        ::ioctl(peer, TIOCSCTTY, 0);
+        for (int fd = 0; fd <= 2; ++fd) ::dup2(peer, fd);
+        ::close_range(3, ~0U, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    bool resized = false;
+    const auto deadline = Clock::now() + 30s;
+    std::optional<int> status;
+    while (Clock::now() < deadline) {
+        pollfd fd{master, POLLIN, 0};
+        if (::poll(&fd, 1, 100) > 0) {
+            char buffer[4096];
+            const ssize_t n = ::read(master, buffer, sizeof buffer);
+            if (n > 0) run.screen.append(buffer, static_cast<std::size_t>(n));
+            continue;  // until nothing more comes
+        }
+        if (status) break;
+        int wstatus = 0;
+        if (::waitpid(pid, &wstatus, WNOHANG) == pid) {
+            status = wstatus;
+            continue;  // one more turn for what is still on its way
+        }
+        if (!resized && run.screen.find("ready") != std::string::npos) {
+            resized = true;
+            size.ws_row = 44;
+            size.ws_col = 99;
+            ::ioctl(master, TIOCSWINSZ, &size);
+            std::this_thread::sleep_for(300ms);
+            if (!input.empty()) {
+                [[maybe_unused]] const ssize_t n = ::write(master, input.data(), input.size());
+            }
+        }
+    }
+    if (!status) {
+        ::kill(pid, SIGKILL);
+        int wstatus = 0;
+        ::waitpid(pid, &wstatus, 0);
+        ADD_FAILURE() << "the run on a terminal did not end in 30 s; its screen:\n" << run.screen;
+    } else {
+        run.exitCode = exitCodeOfStatus(*status);
+    }
+    termios after{};
+    ::tcgetattr(peer, &after);
+    run.restored = after.c_iflag == before.c_iflag && after.c_oflag == before.c_oflag &&
+                   after.c_lflag == before.c_lflag && after.c_cflag == before.c_cflag;
+    ::close(master);
+    ::close(peer);
+    return run;
 }
 
 class Lab10Run : public LabTest {
@@ -620,6 +707,33 @@ GRADED_TEST_F(Lab10Run, BadInputIsRefused, 6) {
     ASSERT_EQ(lab({"rm", id}).exitCode, 0);
     const RunResult name = runDetached({"--name", "a/b"}, {"/bin/true"});
     expectRejected(name, "a/b");
+}
+
+// --- terminals (given code: the pty relay) -------------------------------------------------
+
+// `run -it`: CMD's fds 0-2 are a pty of the container's own devpts (/dev/pts/0), of the
+// caller's window size, and of the new size after SIGWINCH; typed keys reach it through
+// the caller's terminal in raw mode, restored at the end; the exit code is CMD's.
+// `exec -t` gives the command a pty of the container's devpts too.
+TEST_F(Lab10Run, TtyIsAPtyOfTheContainersOwnThatFollowsTheCallersTerminal) {
+    const TerminalRun run =
+        runOnTerminal({labBinary(), "--root", root(), "run", "-it", "--net", "none", "--rootfs",
+                       rootfs_, "--", "/bin/sh", "-c",
+                       "tty; stty size; echo ready; read line; stty size; echo got:$line; exit 3"},
+                      "hello\n");
+    EXPECT_EQ(run.screen, "/dev/pts/0\r\n33 77\r\nready\r\nhello\r\n44 99\r\ngot:hello\r\n");
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_TRUE(run.restored) << "expected the caller's terminal settings back after the run";
+
+    const std::string id = startSleeper();
+    ASSERT_FALSE(id.empty());
+    const TerminalRun exec = runOnTerminal({labBinary(), "--root", root(), "exec", "-t", id,
+                                            "/bin/sh", "-c", "tty; stty size; exit 4"},
+                                           "");
+    EXPECT_TRUE(std::regex_match(exec.screen, std::regex("/dev/pts/[0-9]+\r\n33 77\r\n")))
+        << exec.screen;
+    EXPECT_EQ(exec.exitCode, 4);
+    EXPECT_TRUE(exec.restored);
 }
 
 }  // namespace

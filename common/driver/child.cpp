@@ -15,6 +15,7 @@
 #include "mydocker/file.hpp"
 #include "mydocker/log.hpp"
 #include "mydocker/namespaces.hpp"
+#include "mydocker/pty.hpp"
 #include "mydocker/rootfs.hpp"
 #include "mydocker/signals.hpp"
 #include "mydocker/volumes.hpp"
@@ -101,7 +102,8 @@ std::vector<std::string> containerEnvironment(const RunConfig& config) {
     return env;
 }
 
-int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd) {
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd,
+              [[maybe_unused]] int consoleFd) {
     try {
         if constexpr (lab >= 3) {
             if (config.cgroupNamespace) {
@@ -122,6 +124,14 @@ int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int repor
         }
         childStep("set the hostname", [&] { ns::setHostname(config.hostname); });
         if constexpr (lab >= 10) {
+            if (consoleFd >= 0) {
+                // Once /dev/pts is the container's own devpts; before the capabilities go.
+                childStep("open its terminal", [&] {
+                    const pty::Pty terminal = pty::open();
+                    pty::sendFd(consoleFd, terminal.master.get());
+                    pty::becomeTerminal(terminal.peer.get());
+                });
+            }
             // Last, once the mounts are made: masking needs mount(2), which the
             // capabilities dropped here take away for good.
             childStep("harden: mask paths, seccomp, drop capabilities",

@@ -1,13 +1,16 @@
-// Lab 10: `exec [-i] [-e K=V] C CMD...`: a new process inside a running container.
+// Lab 10: `exec [-i] [-t] [-e K=V] C CMD...`: a new process inside a running container.
 //
 //   lab10 exec (host)                          the command (in the container)
 //   -----------------                          ------------------------------
 //   open /proc/PID/ns/*, cgroup.procs  (10)
 //   setns: ipc, uts, net, pid, mnt     (10)
+//   -t: a pty of the container's devpts
 //   fork  ------------------------------------> join its cgroup, then its cgroup ns (10)
 //                                               its working directory, environment,
-//                                               seccomp filter and capabilities
+//                                               seccomp filter and capabilities;
+//                                               -t: the pty as its terminal
 //   wait, passing signals on  <----------------  exec CMD (the report pipe closes)
+//     (-t: relaying the terminal)
 //
 // The runtime stays single-threaded: setns(2) of a mount namespace refuses a process
 // whose threads share its filesystem information.
@@ -27,6 +30,7 @@
 #include "mydocker/error.hpp"
 #include "mydocker/namespaces.hpp"
 #include "mydocker/process.hpp"
+#include "mydocker/pty.hpp"
 #include "mydocker/runtime.hpp"
 #include "mydocker/signals.hpp"
 #include "verbs.hpp"
@@ -36,6 +40,7 @@ namespace {
 
 struct ExecFlags {
     bool interactive = false;
+    bool tty = false;
     std::vector<std::string> env;
     std::vector<std::string> words;  // C CMD...
 };
@@ -60,12 +65,15 @@ std::vector<std::string> execEnvironment(std::vector<std::string> env,
 /// The child: joins the cgroup, hardens itself as the container's processes are, execs.
 [[noreturn]] void execChild(const runtime::ContainerHandles& handles, const ContainerState& state,
                             const std::vector<std::string>& command,
-                            const std::vector<std::string>& env, bool interactive, int reportFd) {
+                            const std::vector<std::string>& env, bool interactive, int terminal,
+                            int reportFd) {
     try {
         // Dies with exec's parent: nothing of it may outlive the command line tool.
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw SysError("prctl", "PR_SET_PDEATHSIG");
         withContext("join the container's cgroup", [&] { runtime::joinCgroup(handles); });
-        if (!interactive) {
+        if (terminal >= 0) {
+            pty::becomeTerminal(terminal);
+        } else if (!interactive) {
             const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) throw SysError("open", "/dev/null");
         }
@@ -118,19 +126,33 @@ int execIn(const std::string& root, const ExecFlags& flags) {
     }
     const std::vector<std::string> env = execEnvironment(state.env, flags.env);
 
+    // -t: a pty of the container's own devpts, opened now that its /dev/pts is ours.
+    pty::Pty terminal;
+    if (flags.tty) terminal = withContext("open a terminal", [] { return pty::open(); });
+
     const UniqueFd signalFd = signals::openSignalFd();
     Pipe report = makePipe();
     std::fflush(stdout);
     const pid_t child = ::fork();
     if (child < 0) throw SysError("fork", "exec");
-    if (child == 0) execChild(handles, state, command, env, flags.interactive, report.write.get());
+    if (child == 0) {
+        execChild(handles, state, command, env, flags.interactive,
+                  terminal.peer ? terminal.peer.get() : -1, report.write.get());
+    }
     report.write.reset();
+    terminal.peer.reset();  // the command's alone: the master reads EIO once it is gone
     std::string text;
     char buffer[1024];
     for (ssize_t n; (n = ::read(report.read.get(), buffer, sizeof buffer)) != 0;) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         text.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (terminal.master && text.empty()) {
+        const pty::RawMode raw;
+        return exitCodeOfStatus(pty::relay(child, terminal.master.get(), flags.interactive,
+                                           signalFd,
+                                           [child](int signal) { ::kill(child, signal); }));
     }
     // Wait for it, passing the signals exec gets on (as docker exec does).
     for (;;) {
@@ -156,6 +178,7 @@ Verb addExecVerb(CLI::App& app, const Globals& globals) {
     CLI::App* exec = app.add_subcommand("exec", "Run a command in a running container");
     auto flags = std::make_shared<ExecFlags>();
     exec->add_flag("-i,--interactive", flags->interactive, "Keep stdin open");
+    exec->add_flag("-t,--tty", flags->tty, "Give the command a pseudo-terminal (fds 0, 1 and 2)");
     // One value per -e, however many: the next word is the container's name.
     exec->add_option("-e,--env", flags->env, "Set an environment variable (repeatable)")
         ->allow_extra_args(false)

@@ -22,8 +22,11 @@
 //                                                        or mount /proc (01)
 //                                                      enter the working directory (05)
 //                                                      set the hostname (01)
+//                                                      open its terminal: -t (10)
+//                                                      harden: mask, seccomp, caps (10)
 //   wait for CMD to start  <----------------------     exec CMD (01): the report pipe closes
-//   wait for CMD to end, forwarding signals,
+//   wait for CMD to end, forwarding signals
+//     (-t: relaying the terminal, 10),
 //     or, detached: report to the CLI, log its output (10)
 //   read the OOM kill count                      (04)
 //   teardown: the undos, last first; record the exit
@@ -39,6 +42,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +62,7 @@
 #include "mydocker/memory.hpp"
 #include "mydocker/namespaces.hpp"
 #include "mydocker/process.hpp"
+#include "mydocker/pty.hpp"
 #include "mydocker/runtime.hpp"
 #include "mydocker/signals.hpp"
 #include "mydocker/state.hpp"
@@ -109,6 +114,9 @@ struct Container {
     RunVolumes volumes;                       // lab 09: its volumes, held while it runs
     ns::Child child;                          // pid -1 until cloned, and again once reaped
     UniqueFd report;                          // the child's report pipe: EOF once CMD runs
+    UniqueFd consoleSocket;                   // lab 10, -t: the child sends its pty's master
+    UniqueFd console;                         // lab 10, -t: the master, once CMD runs
+    int interrupts = 0;                       // SIGINTs forwarded so far
     bool ran = false;                         // CMD started: the record is kept
 
     explicit Container(const RunConfig& c) : config(c) {
@@ -171,10 +179,24 @@ struct Container {
     void clone(int extraFlags) {
         Pipe pipe = makePipe();
         const int reportWrite = pipe.write.get();
-        child = ns::spawnChild(ns::containerCloneFlags() | extraFlags, [this, reportWrite] {
-            return childMain(config, root, reportWrite);
-        });
-        pipe.write.reset();  // only the child writes: we must see EOF when it execs
+        UniqueFd consoleWrite;
+        if constexpr (lab >= 10) {
+            if (config.tty) {
+                int pair[2];
+                if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+                    throw SysError("socketpair", "the container's terminal");
+                }
+                consoleSocket = UniqueFd(pair[0]);
+                consoleWrite = UniqueFd(pair[1]);
+            }
+        }
+        const int consoleFd = consoleWrite ? consoleWrite.get() : -1;
+        child =
+            ns::spawnChild(ns::containerCloneFlags() | extraFlags, [this, reportWrite, consoleFd] {
+                return childMain(config, root, reportWrite, consoleFd);
+            });
+        pipe.write.reset();    // only the child writes: we must see EOF when it execs
+        consoleWrite.reset();  // the same: no fd sent means the socket reads EOF
         report = std::move(pipe.read);
         state.pid = child.pid;
         state.pidStartTime = processStartTime(child.pid);
@@ -222,6 +244,14 @@ struct Container {
             const int code = std::atoi(text.substr(0, space).c_str());
             throw ExecError(code, space == std::string::npos ? text : text.substr(space + 1));
         }
+        if constexpr (lab >= 10) {
+            // Sent before CMD's exec, waiting in the socket.
+            if (consoleSocket) {
+                console = pty::receiveFd(consoleSocket.get());
+                consoleSocket.reset();
+                if (!console) throw Error("the container's terminal never came");
+            }
+        }
         ran = true;
         state.status = "running";
         state.startedAt = nowRfc3339();
@@ -232,7 +262,16 @@ struct Container {
     /// Waits for PID 1 to exit, forwarding the signals the runtime gets to it (docker
     /// run's sig-proxy); the third SIGINT kills it. Returns its wait status.
     int awaitExit(const UniqueFd& signalFd) {
-        int interrupts = 0;
+        if constexpr (lab >= 10) {
+            if (console) {
+                // -t: the caller's terminal raw while CMD runs, as it was after.
+                const pty::RawMode raw;
+                const int status = pty::relay(child.pid, console.get(), config.interactive,
+                                              signalFd, [this](int signal) { forward(signal); });
+                child.pid = -1;  // reaped
+                return status;
+            }
+        }
         for (;;) {
             int status = 0;
             const pid_t done = ::waitpid(child.pid, &status, WNOHANG);
@@ -243,16 +282,19 @@ struct Container {
             if (done < 0 && errno != EINTR) throw SysError("waitpid", std::to_string(child.pid));
             // SIGCHLD is blocked and read here too: a child that ends wakes this read.
             const int signal = signals::readSignal(signalFd);
-            if (signal == SIGCHLD) continue;
-            if (signal == SIGINT && ++interrupts >= kInterruptsBeforeKill) {
-                log::warn("{} interrupts: killing the container", interrupts);
-                ::kill(child.pid, SIGKILL);
-                continue;
-            }
-            // PID 1 of a namespace ignores a signal it has no handler for: SIGTERM
-            // stops `sleep` only if it handles it (Docker's behaviour too).
-            ::kill(child.pid, signal);
+            if (signal != SIGCHLD) forward(signal);
         }
+    }
+    /// Passes a signal the runtime got on to PID 1; the third SIGINT kills it.
+    void forward(int signal) {
+        if (signal == SIGINT && ++interrupts >= kInterruptsBeforeKill) {
+            log::warn("{} interrupts: killing the container", interrupts);
+            ::kill(child.pid, SIGKILL);
+            return;
+        }
+        // PID 1 of a namespace ignores a signal it has no handler for: SIGTERM
+        // stops `sleep` only if it handles it (Docker's behaviour too).
+        ::kill(child.pid, signal);
     }
 
     // --- read the OOM kill count (lab 04) --------------------------------------------
@@ -407,7 +449,9 @@ int runContainer(const RunConfig& config, [[maybe_unused]] DetachedIo* detached)
     if constexpr (lab >= 10) {
         if (detached) {
             const UniqueFd log = c.startLogging(*detached);
-            status = runtime::supervise(c.child.pid, std::move(detached->out),
+            // -t: the pty's master is its output, logged as stdout (as Docker does).
+            status = runtime::supervise(c.child.pid,
+                                        c.console ? std::move(c.console) : std::move(detached->out),
                                         std::move(detached->err), log.get(), signalFd);
             c.child.pid = -1;  // reaped
             supervised = true;

@@ -35,6 +35,9 @@ std::vector<std::string> containerEnvironment(const RunConfig& config);
 /// `root` is the container's root filesystem (lab 02: --rootfs; lab 05: the image's
 /// layers), empty for the host's. Returns (the exit code) only if a step or the exec
 /// failed, after sending the error over `reportFd`.
-int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd);
+/// With `consoleFd` (a unix socket, -1 for none; lab 10's -t), it opens a pty of its own
+/// devpts, sends the master over it and makes the peer its terminal.
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd,
+              int consoleFd = -1);
 
 }  // namespace mydocker::driver

@@ -191,6 +191,8 @@ struct Lab10Flags {
     Flag name;
     std::vector<std::string> env;
     bool autoRemove = false;
+    bool tty = false;
+    bool interactive = false;
 
     void declare(CLI::App& run) {
         run.add_flag("-d,--detach", detach, "Run in the background and print the container's id");
@@ -201,10 +203,16 @@ struct Lab10Flags {
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         run.add_flag("--rm", autoRemove, "Remove the container when it exits");
+        run.add_flag("-t,--tty", tty, "Give CMD a pseudo-terminal (fds 0, 1 and 2)");
+        run.add_flag("-i,--interactive", interactive,
+                     "Keep stdin open (in the foreground it always is; with -t, typed keys go "
+                     "to the terminal)");
     }
     void check(RunConfig& config) const {
         config.detach = detach;
         config.autoRemove = autoRemove;
+        config.tty = tty;
+        config.interactive = interactive && !detach;  // nothing attaches to a detached one
         if (name) {
             validateName(*name);
             config.name = *name;

@@ -54,7 +54,8 @@ void LogPump::append(std::string_view line) {
 
 bool LogPump::pump(int fd) {
     // Hints:
-    // - EOF: every writer is gone (PID 1 and everything it started).
+    // - EOF: every writer is gone (PID 1 and everything it started). A pty's master
+    //   (run -dt) says so with EIO.
     // - Docker keeps each line's newline in "log": `docker logs` writes the text back as is.
     todo("TODO (lab 10): read what the pipe has, append each whole line to the log", fd);
 }

@@ -45,6 +45,8 @@ struct RunConfig {
     bool detach = false;      ///< -d (lab 10): a monitor holds it, `run` returns at once
     std::string name;         ///< --name (lab 10), checked; "" for none
     bool autoRemove = false;  ///< --rm (lab 10): its record goes when it exits
+    bool tty = false;          ///< -t (lab 10): CMD on a pseudo-terminal of the container's
+    bool interactive = false;  ///< -i (lab 10): with -t, the caller's input goes to it
 };
 
 /// The first 12 hex digits of an id, as `docker ps` shows it.
