@@ -736,5 +736,28 @@ TEST_F(Lab10Run, TtyIsAPtyOfTheContainersOwnThatFollowsTheCallersTerminal) {
     EXPECT_TRUE(exec.restored);
 }
 
+// `ps` and `inspect` show what -p and -v gave, in Docker's formats: PORTS
+// "0.0.0.0:17093->80/tcp, 127.0.0.1:17094->53/udp"; HostConfig.PortBindings (HostIp ""
+// for every address), NetworkSettings.Ports while it runs, HostConfig.Binds.
+TEST_F(Lab10Run, PsAndInspectShowPublishedPortsAndBinds) {
+    const std::string dir = makeTempDir();
+    const std::string id =
+        idOf(lab({"run", "-d", "--name", "shown", "-p", "17093:80", "-p", "127.0.0.1:17094:53/udp",
+                  "-v", dir + ":/data:ro", "--rootfs", rootfs_, "--", "/bin/sleep", "1000"}));
+    ASSERT_FALSE(id.empty());
+    const RunResult ps = lab({"ps"});
+    EXPECT_NE(ps.out.find("0.0.0.0:17093->80/tcp, 127.0.0.1:17094->53/udp"), std::string::npos)
+        << ps;
+    const RunResult inspect = lab({"inspect", "shown"});
+    ASSERT_EQ(inspect.exitCode, 0) << inspect;
+    const nlohmann::json document = nlohmann::json::parse(inspect.out).at(0);
+    EXPECT_EQ(document["HostConfig"]["PortBindings"],
+              nlohmann::json::parse(R"({"80/tcp": [{"HostIp": "", "HostPort": "17093"}],
+                                        "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "17094"}]})"));
+    EXPECT_EQ(document["NetworkSettings"]["Ports"]["80/tcp"],
+              nlohmann::json::parse(R"([{"HostIp": "0.0.0.0", "HostPort": "17093"}])"));
+    EXPECT_EQ(document["HostConfig"]["Binds"], nlohmann::json::array({dir + ":/data:ro"}));
+}
+
 }  // namespace
 }  // namespace mydocker::test

@@ -113,6 +113,17 @@ void saveNewRecord(const std::string& root, const ContainerState& state) {
     saveState(root, state);
 }
 
+PublishedPort splitPublishedPort(const std::string& port) {
+    PublishedPort split;
+    const auto last = port.rfind(':');
+    split.containerPort = port.substr(last + 1);
+    const std::string host = port.substr(0, last);
+    const auto colon = host.rfind(':');
+    if (colon != std::string::npos) split.hostIp = host.substr(0, colon);
+    split.hostPort = colon == std::string::npos ? host : host.substr(colon + 1);
+    return split;
+}
+
 bool isRunning(const ContainerState& state) {
     return state.status == "running" && processIsAlive(state.pid, state.pidStartTime);
 }

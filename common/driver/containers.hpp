@@ -36,6 +36,15 @@ void saveNewRecord(const std::string& root, const ContainerState& state);
 /// True when the record says running and its PID 1 is the process it recorded.
 bool isRunning(const ContainerState& state);
 
+/// A published port of a record (ContainerState::ports), in its parts.
+struct PublishedPort {
+    std::string hostIp;         ///< "" for every address
+    std::string hostPort;       ///< "8080"
+    std::string containerPort;  ///< "80/tcp": Docker's key
+};
+/// Splits "[HOSTIP:]HOSTPORT:CTRPORT/PROTO" as the record keeps it.
+PublishedPort splitPublishedPort(const std::string& port);
+
 /// A pidfd of `pid`, if that is still the process that started at `startTime` (the pidfd
 /// is taken first, then the start time checked: a pid reused in between is caught).
 std::optional<UniqueFd> openPidfd(pid_t pid, std::uint64_t startTime);

@@ -12,6 +12,28 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+/// HostConfig.PortBindings (what -p asked: HostIp "" for every address) or, with
+/// `actual`, NetworkSettings.Ports (what is bound: 0.0.0.0 for every address).
+json portsDocument(const ContainerState& s, bool actual) {
+    json ports = json::object();
+    for (const std::string& port : s.ports) {
+        const PublishedPort p = splitPublishedPort(port);
+        const std::string ip = p.hostIp.empty() && actual ? "0.0.0.0" : p.hostIp;
+        ports[p.containerPort].push_back({{"HostIp", ip}, {"HostPort", p.hostPort}});
+    }
+    return ports;
+}
+
+/// HostConfig.Binds: "SOURCE:TARGET[:ro]", a named volume by its name.
+json bindsDocument(const ContainerState& s) {
+    json binds = json::array();
+    for (const VolumeRecord& v : s.volumes) {
+        binds.push_back(fmt::format("{}:{}{}", v.name.empty() ? v.source : v.name, v.target,
+                                    v.readOnly ? ":ro" : ""));
+    }
+    return binds;
+}
+
 json inspectDocument(const ContainerState& s) {
     const bool running = isRunning(s);
     const std::string status = running ? "running" : (s.status == "created" ? "created" : "exited");
@@ -42,11 +64,13 @@ json inspectDocument(const ContainerState& s) {
           {"NanoCpus", s.nanoCpus},
           {"NetworkMode", s.network},
           {"AutoRemove", s.autoRemove},
-          // Labs 07 and 09 record what fills these.
-          {"PortBindings", json::object()},
-          {"Binds", json::array()}}},
+          {"PortBindings", portsDocument(s, false)},
+          {"Binds", bindsDocument(s)}}},
+        // Docker lists the ports bound only while the container runs.
         {"NetworkSettings",
-         {{"IPAddress", s.ipAddress}, {"Gateway", s.gateway}, {"Ports", json::object()}}},
+         {{"IPAddress", s.ipAddress},
+          {"Gateway", s.gateway},
+          {"Ports", running ? portsDocument(s, true) : json::object()}}},
     };
 }
 

@@ -156,6 +156,7 @@ struct Container {
             state.detached = config.detach;
             state.autoRemove = config.autoRemove;
             state.network = config.net;
+            for (const portmap::PortMapping& port : config.ports) state.ports.push_back(port.str());
             if (config.limits.memoryBytes)
                 state.memoryBytes = static_cast<std::int64_t>(*config.limits.memoryBytes);
             if (config.limits.cpus)

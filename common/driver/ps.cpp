@@ -64,6 +64,18 @@ std::string commandOf(const ContainerState& s) {
     return "\"" + text + "\"";
 }
 
+/// PORTS, as docker ps shows a running container's: "0.0.0.0:8080->80/tcp, ...".
+std::string portsOf(const ContainerState& s) {
+    if (!isRunning(s)) return "";
+    std::string text;
+    for (const std::string& port : s.ports) {
+        const PublishedPort p = splitPublishedPort(port);
+        text += fmt::format("{}{}:{}->{}", text.empty() ? "" : ", ",
+                            p.hostIp.empty() ? "0.0.0.0" : p.hostIp, p.hostPort, p.containerPort);
+    }
+    return text;
+}
+
 }  // namespace
 
 Verb addPsVerb(CLI::App& app, const Globals& globals) {
@@ -88,7 +100,7 @@ Verb addPsVerb(CLI::App& app, const Globals& globals) {
                     continue;
                 }
                 rows.push_back({shortId(s.id), s.image.empty() ? s.rootfs : s.image, commandOf(s),
-                                ago(s.createdAt, now), statusOf(s, now), "", s.name});
+                                ago(s.createdAt, now), statusOf(s, now), portsOf(s), s.name});
             }
             if (flags->quiet) return 0;
             // Columns as wide as their widest cell, three spaces apart (docker's).

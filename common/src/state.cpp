@@ -91,6 +91,7 @@ std::string toJson(const ContainerState& s) {
         {"network", s.network},
         {"ipAddress", s.ipAddress},
         {"gateway", s.gateway},
+        {"ports", s.ports},
     };
     return document.dump(2) + "\n";
 }
@@ -135,6 +136,7 @@ ContainerState fromJson(const std::string& text, const std::string& where) {
         s.network = document.value("network", s.network);
         s.ipAddress = document.value("ipAddress", s.ipAddress);
         s.gateway = document.value("gateway", s.gateway);
+        s.ports = document.value("ports", s.ports);
         return s;
     } catch (const json::exception& e) {
         // nlohmann's messages start with "[json.exception.parse_error.101] ...": keep the why.

@@ -70,6 +70,9 @@ struct ContainerState {
     std::string network;           ///< --net as given ("" before lab 06)
     std::string ipAddress;         ///< its address on the network, "" without one
     std::string gateway;           ///< the network's gateway, "" without one
+    /// The published ports (lab 07), as checked from -p: "[HOSTIP:]HOSTPORT:CTRPORT/PROTO"
+    /// (PortMapping::str()), for `ps` and `inspect`.
+    std::vector<std::string> ports;
 
     /// Equal when every field is (for tests).
     bool operator==(const ContainerState&) const = default;
