@@ -377,6 +377,25 @@ GRADED_TEST_F(Lab10Run, MonitorKilledIsSweptByTheNextCommand, 8) {
     EXPECT_FALSE(pathExists(joinPath(root(), "live/" + id)));
 }
 
+// A --rm container whose monitor was killed goes whole with the sweep, as its monitor
+// would have removed it: no record, no log, no cgroup.
+TEST_F(Lab10Run, AutoRemoveContainerOfAKilledMonitorIsRemovedBySweep) {
+    const std::string id = startSleeper({"--rm"});
+    ASSERT_FALSE(id.empty());
+    const pid_t pid = pid1(id);
+    ASSERT_GT(pid, 0);
+    const pid_t monitor = record(id).at("monitorPid").get<pid_t>();
+    ASSERT_EQ(::kill(monitor, SIGKILL), 0);
+    ASSERT_TRUE(waitFor([&] { return !alive(monitor) && !alive(pid); }, 10s));
+    reapOrphan(monitor);
+    reapOrphan(pid);
+    const RunResult ps = lab({"ps", "-a"});
+    ASSERT_EQ(ps.exitCode, 0) << ps;
+    EXPECT_EQ(ps.out.find(id.substr(0, 12)), std::string::npos) << ps;
+    EXPECT_FALSE(pathExists(containerDir(root(), id))) << "the --rm container's record stayed";
+    EXPECT_TRUE(newCgroupDirs().empty());
+}
+
 // --- logs -------------------------------------------------------------------------------
 
 /// The log has both streams, line by line in the order written, in Docker's json-file

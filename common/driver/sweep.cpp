@@ -46,8 +46,9 @@ void sweep(const std::string& root, ContainerState& state) {
         removeHostVeth(state.id);
         releaseAddresses(root, state.id);
     }
-    if (state.startedAt.empty()) {
-        // CMD never ran: the container is undone whole, as a failed start would be.
+    if (state.startedAt.empty() || state.autoRemove) {
+        // CMD never ran: the container is undone whole, as a failed start would be; or
+        // it ran with --rm (lab 10): its monitor would have removed it, with its log.
         removeRecord(root, state.id);
         return;
     }
