@@ -101,45 +101,52 @@ void becomeTerminal(int peer) {
     }
 }
 
-void sendFd(int socket, int fd) {
+namespace {
+
+/// One byte of data and room for one fd: what sendFd() sends and receiveFd() reads.
+struct FdMessage {
     char byte = 0;
     iovec iov{&byte, 1};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
-    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0) {
+    msghdr header{};
+
+    FdMessage() {
+        header.msg_iov = &iov;
+        header.msg_iovlen = 1;
+        header.msg_control = control;
+        header.msg_controllen = sizeof control;
+    }
+    FdMessage(const FdMessage&) = delete;
+    FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace
+
+void sendFd(int socket, int fd) {
+    FdMessage message;
+    cmsghdr* rights = CMSG_FIRSTHDR(&message.header);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+    while (::sendmsg(socket, &message.header, MSG_NOSIGNAL) < 0) {
         if (errno != EINTR) throw SysError("sendmsg", "the terminal's fd");
     }
 }
 
 UniqueFd receiveFd(int socket) {
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
+    FdMessage message;
     ssize_t n;
-    while ((n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0) {
+    while ((n = ::recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC)) < 0) {
         if (errno != EINTR) throw SysError("recvmsg", "the terminal's fd");
     }
-    const cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (n == 0 || header == nullptr || header->cmsg_level != SOL_SOCKET ||
-        header->cmsg_type != SCM_RIGHTS || header->cmsg_len != CMSG_LEN(sizeof(int))) {
+    const cmsghdr* rights = CMSG_FIRSTHDR(&message.header);
+    if (n == 0 || rights == nullptr || rights->cmsg_level != SOL_SOCKET ||
+        rights->cmsg_type != SCM_RIGHTS || rights->cmsg_len != CMSG_LEN(sizeof(int))) {
         return UniqueFd();
     }
     int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    std::memcpy(&fd, CMSG_DATA(rights), sizeof(int));
     return UniqueFd(fd);
 }
 
