@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -57,10 +58,13 @@ constexpr int kUdpHostPort = 17053;
 /// The container's ports.
 constexpr int kContainerPort = 80;
 constexpr int kUdpContainerPort = 53;
-/// How long busybox's nc waits for its client.
-constexpr int kNcSeconds = 10;
-/// How long a child in a namespace may take over its exchanges.
-constexpr unsigned kChildAlarmSeconds = 15;
+/// How long busybox's nc waits for its client, and the client for its answer: ample, for
+/// a slow machine (a VM without KVM, busy) may take seconds to start the container; on
+/// the reference the answer comes at once.
+constexpr int kNcSeconds = 30;
+/// How long a child in a namespace may take over its exchanges (beyond any client's
+/// timeout: a safety net).
+constexpr unsigned kChildAlarmSeconds = 60;
 
 /// Runs a host tool and returns what it printed; fails the test if it failed.
 std::string tool(const std::vector<std::string>& argv) {
@@ -199,13 +203,18 @@ Reply request(pid_t nsPid, const std::string& address, int port, Protocol protoc
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {
             const int s = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-            // A connect(2) that fails (refused, unreachable) is retried; a reply waited for
-            // at most 500 ms, then the datagram (or the connection) is tried again.
+            // A connect(2) that fails (refused, unreachable) is retried. A datagram's reply
+            // is waited for 500 ms, then it is sent again (the first may have come before
+            // the server); a connection's until the deadline (a server such as busybox's
+            // nc answers one connection only: one given up would leave none).
             if (::connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
                 ::write(s, "hello\n", 6) == 6) {
                 pollfd fd = {s, POLLIN, 0};
                 char buffer[64];
-                if (::poll(&fd, 1, 500) == 1) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now());
+                const long wait = udp ? 500 : std::max<long>(left.count(), 1);
+                if (::poll(&fd, 1, static_cast<int>(wait)) == 1) {
                     const ssize_t n = ::read(s, buffer, sizeof buffer);
                     if (n > 0) {
                         [[maybe_unused]] const ssize_t m =
@@ -416,9 +425,11 @@ GRADED_TEST_F(Lab07Portmap, RemoteClientReachesABusyboxServer, 15) {
         return lab({"run", "-p", fmt::format("{}:{}", kHostPort, kContainerPort), "--rootfs", rf,
                     "--", "/bin/sh", "-c",
                     fmt::format("echo from-busybox | timeout {} nc -l -p {}", kNcSeconds,
-                                kContainerPort)});
+                                kContainerPort)},
+                   std::chrono::seconds(2 * kNcSeconds));
     });
-    const Reply reply = request(remote.pid(), kRemoteHostSide, kHostPort, Protocol::tcp, 8000ms);
+    const Reply reply = request(remote.pid(), kRemoteHostSide, kHostPort, Protocol::tcp,
+                                std::chrono::seconds(kNcSeconds));
     EXPECT_TRUE(reply.answered && reply.text.find("from-busybox") != std::string::npos)
         << "a client on the remote host sent to " << kRemoteHostSide << ":" << kHostPort
         << " (the host) and expected the container's nc on port " << kContainerPort

@@ -61,7 +61,9 @@ struct MountInfo {
 /// @throws mydocker::SysError if the process does not exist
 std::vector<MountInfo> mountInfo(pid_t pid);
 
-/// The parsed /proc/self/mountinfo: the test process's (the host's) mount table.
+/// The parsed /proc/self/mountinfo: the test process's (the host's) mount table, without
+/// the mounts systemd makes and removes by itself (/run/credentials/*, /run/user/*,
+/// binfmt_misc), which come and go while the tests run.
 std::vector<MountInfo> mountInfo();
 
 /// Parses the text of a mountinfo file (also what `probe mountinfo` prints).

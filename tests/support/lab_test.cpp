@@ -329,7 +329,12 @@ void LabTest::removeNetworks() {
         if (file.starts_with(".") || !file.ends_with(".json")) continue;
         const std::string name = file.substr(0, file.size() - 5);
         const RunResult r = lab({"network", "rm", name});
-        if (r.exitCode != 0) ADD_FAILURE() << "could not remove network " << name << ": " << r;
+        if (r.exitCode != 0) {
+            // The reason on the first line: a grade report shows a failure's first line.
+            ADD_FAILURE() << "could not remove network " << name << " (exit " << r.exitCode
+                          << (r.timedOut ? ", timed out" : "") << "): "
+                          << (splitLines(r.err).empty() ? "" : splitLines(r.err).front()) << r;
+        }
     }
 }
 
