@@ -328,7 +328,9 @@ void LabTest::removeNetworks() {
     for (const auto& file : listDir(dir)) {
         if (file.starts_with(".") || !file.ends_with(".json")) continue;
         const std::string name = file.substr(0, file.size() - 5);
-        const RunResult r = lab({"network", "rm", name});
+        // Ample time: its iptables commands are many (a score), slow in a busy VM.
+        constexpr auto kNetworkRmTimeout = 120s;
+        const RunResult r = lab({"network", "rm", name}, kNetworkRmTimeout);
         if (r.exitCode != 0) {
             // The reason on the first line: a grade report shows a failure's first line.
             ADD_FAILURE() << "could not remove network " << name << " (exit " << r.exitCode

@@ -40,8 +40,10 @@
 
 namespace mydocker::test {
 
-/// How long a lab command may run before it is killed (and its test fails).
-inline constexpr std::chrono::seconds kDefaultTimeout{30};
+/// How long a lab command may run before it is killed (and its test fails). Ample: in a
+/// busy VM without KVM, a run that publishes ports (a score of iptables commands) takes
+/// several seconds; a hung command fails its test all the same.
+inline constexpr std::chrono::seconds kDefaultTimeout{60};
 
 /// Where makeRootfs() puts the probe inside a root filesystem.
 inline constexpr const char* kProbeInRootfs = "/probe";
