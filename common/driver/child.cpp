@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "hardening.hpp"
 #include "lab.hpp"
@@ -17,6 +18,7 @@
 #include "mydocker/namespaces.hpp"
 #include "mydocker/pty.hpp"
 #include "mydocker/rootfs.hpp"
+#include "mydocker/runtime.hpp"
 #include "mydocker/signals.hpp"
 #include "mydocker/volumes.hpp"
 #include "pipeline.hpp"
@@ -35,6 +37,32 @@ void childStep(const std::string& name, Do&& action) {
 void sendFailure(int reportFd, const Error& error) {
     const std::string report = fmt::format("{} {}", error.exitCode(), error.what());
     [[maybe_unused]] const ssize_t n = ::write(reportFd, report.data(), report.size());
+}
+
+/// Lab 10: moves this process (one thread) into its cgroup, "0" into each file.
+[[maybe_unused]] void joinCgroup(const std::vector<std::string>& files) {
+    for (const std::string& file : files) writeFile(file, "0");
+}
+
+/// Lab 03, v2 hosts: a cgroup namespace of its own, so that CMD sees its cgroup as `/`.
+/// Not at clone(2): a cgroup namespace is rooted at the cgroup its creator is in, so
+/// only once we are in the container's.
+void enterCgroupNamespace() {
+    childStep("enter a cgroup namespace", [] {
+        if (::unshare(CLONE_NEWCGROUP) != 0) throw SysError("unshare", "CLONE_NEWCGROUP");
+    });
+}
+
+/// Lab 10: blocks until the runtime's go (the container is in its cgroup, its network
+/// wired). False on EOF: the runtime gave up on the start and undoes it.
+[[maybe_unused]] bool awaitGo(int goFd) {
+    log::debug("step (container): wait for the go to exec CMD");
+    char go = 0;
+    ssize_t n;
+    do {
+        n = ::read(goFd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    return n == 1;
 }
 
 /// CMD's working directory (lab 05: the image's WorkingDir), made if the image lacks it,
@@ -102,18 +130,14 @@ std::vector<std::string> containerEnvironment(const RunConfig& config) {
     return env;
 }
 
-int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd,
-              [[maybe_unused]] int consoleFd) {
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, const ChildIo& io) {
     try {
+        if constexpr (lab >= 10) {
+            // First, before anything else runs in this process (pipeline.cpp: why here).
+            childStep("join its cgroup", [&] { joinCgroup(io.cgroupFiles); });
+        }
         if constexpr (lab >= 3) {
-            if (config.cgroupNamespace) {
-                // Now, not at clone(2): a cgroup namespace is rooted at the cgroup its
-                // creator is in, and the runtime has just put us in the container's.
-                childStep("enter a cgroup namespace", [] {
-                    if (::unshare(CLONE_NEWCGROUP) != 0)
-                        throw SysError("unshare", "CLONE_NEWCGROUP");
-                });
-            }
+            if (config.cgroupNamespace) enterCgroupNamespace();
         }
         setUpMounts(root);
         if constexpr (lab >= 5) {
@@ -124,26 +148,28 @@ int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int repor
         }
         childStep("set the hostname", [&] { ns::setHostname(config.hostname); });
         if constexpr (lab >= 10) {
-            if (consoleFd >= 0) {
+            if (io.console >= 0) {
                 // Once /dev/pts is the container's own devpts; before the capabilities go.
                 childStep("open its terminal", [&] {
                     const pty::Pty terminal = pty::open();
-                    pty::sendFd(consoleFd, terminal.master.get());
+                    pty::sendFd(io.console, terminal.master.get());
                     pty::becomeTerminal(terminal.peer.get());
                 });
             }
-            // Last, once the mounts are made: masking needs mount(2), which the
-            // capabilities dropped here take away for good.
-            childStep("harden: mask paths, seccomp, drop capabilities",
-                      [] { hardenProcess(true); });
+            // Once the mounts are made: masking needs mount(2), which the capabilities
+            // dropped below take away for good.
+            childStep("mask paths", [] { runtime::maskPaths(); });
+            // CMD finds its network wired and its ports published: the runtime says when.
+            if (!awaitGo(io.go)) return kRuntimeFailure;
+            childStep("harden: seccomp, drop capabilities", [] { hardenProcess(); });
         }
         signals::resetForExec();
         ns::execCommand(config.command, containerEnvironment(config));
     } catch (const Error& e) {
-        sendFailure(reportFd, e);
+        sendFailure(io.report, e);
         return e.exitCode();
     } catch (const std::exception& e) {
-        sendFailure(reportFd, Error(e.what()));
+        sendFailure(io.report, Error(e.what()));
     }
     return kRuntimeFailure;
 }

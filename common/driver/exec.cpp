@@ -79,7 +79,7 @@ std::vector<std::string> execEnvironment(std::vector<std::string> env,
         }
         const std::string dir = state.workingDir.empty() ? "/" : state.workingDir;
         if (::chdir(dir.c_str()) != 0) throw SysError("chdir", dir);
-        hardenProcess(false);
+        hardenProcess();
         signals::resetForExec();
         ns::execCommand(command, env);
     } catch (const Error& e) {

@@ -6,8 +6,7 @@
 
 namespace mydocker::driver {
 
-void hardenProcess(bool withMounts) {
-    if (withMounts) withContext("mask paths", [] { runtime::maskPaths(); });
+void hardenProcess() {
     withContext("load the seccomp filter", [] { seccomp::loadDefaultFilter(); });
     withContext("drop capabilities",
                 [] { runtime::dropCapabilities(runtime::defaultCapabilities()); });

@@ -31,13 +31,25 @@ int runContainer(const RunConfig& config, DetachedIo* detached = nullptr);
 /// PATH wins, then -e), then the config's others. Nothing of the runtime's own.
 std::vector<std::string> containerEnvironment(const RunConfig& config);
 
+/// What the child is handed besides its config and root, as fds and paths.
+struct ChildIo {
+    /// The report pipe's write end: a failure goes up it as "<exit code> <message>".
+    int report = -1;
+    /// Lab 10's -t: a unix socket; the child opens a pty of its own devpts, sends the
+    /// master over it and makes the peer its terminal. -1 for none.
+    int console = -1;
+    /// Lab 10: the go pipe's read end. The child waits on it before it hardens and execs
+    /// CMD (a byte is the go; EOF: the runtime gave up on the start). -1 before lab 10.
+    int go = -1;
+    /// Lab 10: the files the child writes "0" into, first thing, to join its cgroup (in
+    /// earlier labs the runtime puts it there before the release).
+    std::vector<std::string> cgroupFiles;
+};
+
 /// The child's side, in the new namespaces, once released: its steps, then exec CMD.
 /// `root` is the container's root filesystem (lab 02: --rootfs; lab 05: the image's
 /// layers), empty for the host's. Returns (the exit code) only if a step or the exec
-/// failed, after sending the error over `reportFd`.
-/// With `consoleFd` (a unix socket, -1 for none; lab 10's -t), it opens a pty of its own
-/// devpts, sends the master over it and makes the peer its terminal.
-int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, int reportFd,
-              int consoleFd = -1);
+/// failed, after sending the error over `io.report`.
+int childMain(const RunConfig& config, const rootfs::RootfsSpec& root, const ChildIo& io);
 
 }  // namespace mydocker::driver
