@@ -53,8 +53,8 @@ void enterCgroupNamespace() {
     });
 }
 
-/// Lab 10: blocks until the runtime's go (the container is in its cgroup, its network
-/// wired). False on EOF: the runtime gave up on the start and undoes it.
+/// Lab 10: blocks until the runtime's go (its network wired, its ports published).
+/// False on EOF: the runtime gave up on the start and undoes it.
 [[maybe_unused]] bool awaitGo(int goFd) {
     log::debug("step (container): wait for the go to exec CMD");
     char go = 0;
